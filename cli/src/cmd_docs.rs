@@ -1,0 +1,8 @@
+//! `mapspec docs` (not yet implemented).
+
+#[derive(clap::Args)]
+pub struct Args {}
+
+pub fn main(_a: Args) -> anyhow::Result<u8> {
+    anyhow::bail!("`mapspec docs` is not implemented yet")
+}

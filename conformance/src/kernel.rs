@@ -1,0 +1,86 @@
+//! What kernel and machine we are on.
+
+use mapspec_spec::results::KernelInfo;
+use mapspec_spec::KernelVersion;
+
+fn read(path: &str) -> String {
+    std::fs::read_to_string(path).unwrap_or_default()
+}
+
+/// Parse a CPU list such as `0-3,5` into a count.
+pub fn count_cpu_list(s: &str) -> u32 {
+    s.trim()
+        .split(',')
+        .filter(|p| !p.is_empty())
+        .map(|p| match p.split_once('-') {
+            Some((a, b)) => b.parse::<u32>().unwrap_or(0).saturating_sub(a.parse().unwrap_or(0)) + 1,
+            None => 1,
+        })
+        .sum()
+}
+
+/// The upstream version: Debian writes it into /proc/version as
+/// "Debian 6.1.119-1", while `uname -r` only says 6.1.0-28-amd64.
+pub fn upstream_version(proc_version: &str, release: &str) -> String {
+    if let Some(idx) = proc_version.find(" Debian ") {
+        let rest = &proc_version[idx + 8..];
+        let v: String = rest.chars().take_while(|c| c.is_ascii_digit() || *c == '.').collect();
+        if KernelVersion::parse(&v).is_some() {
+            return v.trim_end_matches('.').to_string();
+        }
+    }
+    let v: String = release.chars().take_while(|c| c.is_ascii_digit() || *c == '.').collect();
+    v.trim_end_matches('.').to_string()
+}
+
+pub fn uname() -> (String, String) {
+    // SAFETY: utsname is plain data and uname fills it.
+    let mut u: libc::utsname = unsafe { std::mem::zeroed() };
+    unsafe { libc::uname(&mut u) };
+    let s = |a: &[libc::c_char]| {
+        let bytes: Vec<u8> = a.iter().take_while(|c| **c != 0).map(|c| *c as u8).collect();
+        String::from_utf8_lossy(&bytes).into_owned()
+    };
+    (s(&u.release), s(&u.machine))
+}
+
+pub fn detect_kernel() -> KernelInfo {
+    let (release, machine) = uname();
+    let version = upstream_version(&read("/proc/version"), &release);
+    let possible = count_cpu_list(&read("/sys/devices/system/cpu/possible")).max(1);
+    let online = count_cpu_list(&read("/sys/devices/system/cpu/online")).max(1);
+    KernelInfo { release, version, machine, possible_cpus: possible, online_cpus: online }
+}
+
+pub fn kernel_version(info: &KernelInfo) -> KernelVersion {
+    KernelVersion::parse(&info.version).unwrap_or(KernelVersion::new(0, 0, 0))
+}
+
+/// Effective capability set of this thread, from /proc/thread-self/status.
+pub fn effective_caps() -> u64 {
+    let status = read("/proc/thread-self/status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("CapEff:"))
+        .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cpu_lists() {
+        assert_eq!(count_cpu_list("0-3\n"), 4);
+        assert_eq!(count_cpu_list("0"), 1);
+        assert_eq!(count_cpu_list("0-1,4,6-7"), 5);
+    }
+
+    #[test]
+    fn debian_version() {
+        let pv = "Linux version 6.1.0-28-amd64 (debian-kernel@lists.debian.org) #1 SMP PREEMPT_DYNAMIC Debian 6.1.119-1 (2024-11-22)";
+        assert_eq!(upstream_version(pv, "6.1.0-28-amd64"), "6.1.119");
+        assert_eq!(upstream_version("Linux version 6.18.44-fc", "6.18.44-fc-v669"), "6.18.44");
+    }
+}

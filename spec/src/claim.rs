@@ -1,0 +1,244 @@
+//! Claims normalized out of the four lists of a spec, and compiled into
+//! programs of steps that the runner executes. Pure: nothing here touches
+//! the kernel, so docgen and lint can share it.
+
+use crate::model::*;
+use crate::names::Outcome;
+use crate::version::KernelVersion;
+
+/// Which table or list a claim came from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ClaimKind {
+    /// Implicit: the minimal attributes create the map.
+    Exists,
+    Create { expect: Outcome },
+    Command { command: Command, situation: String, flags: Flags, expect: Outcome },
+    UpdateFlag { flags: Flags, situation: String, expect: Outcome },
+    Scenario,
+}
+
+impl ClaimKind {
+    pub fn label(&self) -> &'static str {
+        match self {
+            ClaimKind::Exists => "exists",
+            ClaimKind::Create { .. } => "create",
+            ClaimKind::Command { .. } => "command",
+            ClaimKind::UpdateFlag { .. } => "update_flag",
+            ClaimKind::Scenario => "scenario",
+        }
+    }
+}
+
+/// A map to create and the steps to run against it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Program {
+    pub type_value: u32,
+    pub attrs: CreateAttrs,
+    pub create_expect: Outcome,
+    pub steps: Vec<Step>,
+}
+
+impl Program {
+    /// The outcome of the decisive (last) operation.
+    pub fn decisive_mut(&mut self) -> &mut Outcome {
+        if let Some(o) = self.steps.iter_mut().rev().find_map(|s| s.expect_mut()) {
+            return o;
+        }
+        &mut self.create_expect
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Claim {
+    /// `<spec>/<id>`, stable across runs and kernels.
+    pub global_id: String,
+    pub spec: String,
+    pub map_type: String,
+    pub meta: ClaimMeta,
+    pub kind: ClaimKind,
+    pub requires: Requires,
+    pub program: Program,
+}
+
+/// What to do with a claim on a given kernel.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Plan {
+    /// Run the program as written.
+    Run(Program),
+    /// The kernel predates the behaviour: run a program that expects the
+    /// refusal (or old behaviour) the spec gives.
+    Refusal { program: Program, why: String },
+    /// Nothing meaningful can be executed; the reason is reported.
+    Skip(String),
+}
+
+impl Claim {
+    pub fn plan_for(&self, kernel: KernelVersion, type_since: KernelVersion, absent: Outcome) -> Plan {
+        if kernel < type_since {
+            let program = Program {
+                type_value: self.program.type_value,
+                attrs: self.program.attrs.clone(),
+                create_expect: absent,
+                steps: Vec::new(),
+            };
+            return Plan::Refusal {
+                program,
+                why: format!("{} is newer than this kernel (since {type_since}); checking that BPF_MAP_CREATE refuses it", self.map_type),
+            };
+        }
+        if let Some(since) = &self.meta.since {
+            if !since.holds_on(kernel) {
+                return match self.meta.before {
+                    Some(before) => {
+                        let mut program = self.program.clone();
+                        *program.decisive_mut() = before;
+                        Plan::Refusal {
+                            program,
+                            why: format!("kernel older than {}; expecting the older behaviour {before}", since.describe()),
+                        }
+                    }
+                    None => Plan::Skip(format!("kernel older than {} and the spec gives no `before` outcome", since.describe())),
+                };
+            }
+        }
+        if let Some(until) = self.meta.until {
+            if kernel >= until {
+                return match self.meta.after {
+                    Some(after) => {
+                        let mut program = self.program.clone();
+                        *program.decisive_mut() = after;
+                        Plan::Refusal { program, why: format!("behaviour changed in {until}; expecting {after}") }
+                    }
+                    None => Plan::Skip(format!("claim describes kernels before {until}")),
+                };
+            }
+        }
+        Plan::Run(self.program.clone())
+    }
+}
+
+fn situation_steps(spec: &MapSpec, name: &str) -> (Vec<Step>, Option<Datum>, CreateAttrs) {
+    match spec.situations.get(name) {
+        Some(s) => (s.setup.clone(), s.key.clone(), s.map.clone()),
+        None => (Vec::new(), None, CreateAttrs::default()),
+    }
+}
+
+fn command_step(cmd: Command, key: Option<Datum>, flags: Flags, expect: Outcome, value: Option<Datum>) -> Step {
+    let elem = ElemOp { key: key.clone(), value, per_cpu: None, flags: flags.clone(), expect };
+    match cmd {
+        Command::Lookup => Step::Lookup(elem),
+        Command::Update => Step::Update(ElemOp { value: Some(elem.value.unwrap_or(Datum::Int(1))), ..elem }),
+        Command::Delete => Step::Delete(elem),
+        Command::LookupAndDelete => Step::LookupAndDelete(elem),
+        Command::GetNextKey => Step::GetNextKey(NextKeyOp { key, next: None, expect }),
+        Command::LookupBatch => Step::LookupBatch(BatchOp { flags, expect, ..Default::default() }),
+        Command::LookupAndDeleteBatch => {
+            Step::LookupAndDeleteBatch(BatchOp { flags, expect, ..Default::default() })
+        }
+        Command::UpdateBatch => Step::UpdateBatch(BatchOp {
+            keys: key.into_iter().collect(),
+            values: vec![Datum::Int(1)],
+            flags,
+            expect,
+            ..Default::default()
+        }),
+        Command::DeleteBatch => Step::DeleteBatch(BatchOp {
+            keys: key.into_iter().collect(),
+            flags,
+            expect,
+            ..Default::default()
+        }),
+        Command::Freeze => Step::Freeze(SimpleOp { expect }),
+        Command::Mmap => Step::Mmap(MmapOp { writable: false, expect, ..Default::default() }),
+    }
+}
+
+impl MapSpec {
+    /// The attributes a claim's map is created with.
+    pub fn attrs_for(&self, over: &CreateAttrs) -> CreateAttrs {
+        self.base.overlay(over)
+    }
+
+    /// Every claim in the spec, in document order, with its program.
+    pub fn claims(&self) -> Vec<Claim> {
+        let mut out = Vec::new();
+        let mk = |meta: ClaimMeta, kind: ClaimKind, program: Program| Claim {
+            global_id: format!("{}/{}", self.name, meta.id),
+            spec: self.name.clone(),
+            map_type: self.map_type.clone(),
+            requires: self.requires.merged(&meta.requires),
+            meta,
+            kind,
+            program,
+        };
+        let exists = ClaimMeta {
+            id: "exists".into(),
+            text: format!("Creating a {} with the minimal attributes succeeds.", self.map_type),
+            since: None,
+            before: None,
+            until: None,
+            after: None,
+            requires: Requires::default(),
+            note: None,
+            map: CreateAttrs::default(),
+        };
+        out.push(mk(
+            exists,
+            ClaimKind::Exists,
+            Program { type_value: self.type_value, attrs: self.base.clone(), create_expect: Outcome::Ok, steps: vec![] },
+        ));
+        for r in &self.create {
+            let meta = r.meta();
+            let program = Program {
+                type_value: self.type_value,
+                attrs: self.attrs_for(&meta.map),
+                create_expect: r.expect,
+                steps: vec![],
+            };
+            out.push(mk(meta, ClaimKind::Create { expect: r.expect }, program));
+        }
+        for c in &self.commands {
+            let meta = c.meta();
+            let (mut steps, key, sit_map) = situation_steps(self, &c.situation);
+            steps.push(command_step(c.command, key, c.flags.clone(), c.expect, c.value.clone()));
+            let program = Program {
+                type_value: self.type_value,
+                attrs: self.attrs_for(&sit_map.overlay(&meta.map)),
+                create_expect: Outcome::Ok,
+                steps,
+            };
+            let kind = ClaimKind::Command {
+                command: c.command,
+                situation: c.situation.clone(),
+                flags: c.flags.clone(),
+                expect: c.expect,
+            };
+            out.push(mk(meta, kind, program));
+        }
+        for f in &self.update_flags {
+            let meta = f.meta();
+            let (mut steps, key, sit_map) = situation_steps(self, &f.situation);
+            steps.push(command_step(Command::Update, key, f.flag.clone(), f.expect, Some(Datum::Int(2))));
+            let program = Program {
+                type_value: self.type_value,
+                attrs: self.attrs_for(&sit_map.overlay(&meta.map)),
+                create_expect: Outcome::Ok,
+                steps,
+            };
+            let kind = ClaimKind::UpdateFlag { flags: f.flag.clone(), situation: f.situation.clone(), expect: f.expect };
+            out.push(mk(meta, kind, program));
+        }
+        for s in &self.scenarios {
+            let meta = s.meta();
+            let program = Program {
+                type_value: self.type_value,
+                attrs: self.attrs_for(&meta.map),
+                create_expect: Outcome::Ok,
+                steps: s.steps.clone(),
+            };
+            out.push(mk(meta, ClaimKind::Scenario, program));
+        }
+        out
+    }
+}

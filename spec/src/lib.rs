@@ -1,0 +1,18 @@
+//! The mapspec spec model: one YAML file per eBPF map type, loaded,
+//! validated and compiled into checks. Nothing in this crate makes a
+//! syscall; the runner (conformance) and docgen both build on it.
+
+pub mod claim;
+pub mod load;
+pub mod model;
+pub mod names;
+pub mod results;
+pub mod schema;
+pub mod version;
+pub mod yaml;
+
+pub use claim::{Claim, ClaimKind, Plan, Program};
+pub use load::{load_dir, load_file, load_str, Diagnostic, LoadError};
+pub use model::*;
+pub use names::{Capability, ElemFlag, Errno, MapFlag, Outcome};
+pub use version::{KernelVersion, Since};

@@ -1,0 +1,204 @@
+//! Symbolic names used in specs: errno values and uapi flag constants.
+//!
+//! These tables are ABI (uapi numbers), not expectations: what a kernel
+//! *does* with them lives in the specs.
+
+use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
+use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
+use std::borrow::Cow;
+use std::fmt;
+
+/// Suggest the closest candidate for a misspelt name.
+pub fn did_you_mean<'a>(input: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let up = input.to_ascii_uppercase();
+    candidates
+        .into_iter()
+        .map(|c| (strsim::jaro_winkler(&up, &c.to_ascii_uppercase()), c))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}
+
+fn unknown<E: de::Error>(kind: &str, got: &str, known: &[&str]) -> E {
+    match did_you_mean(got, known.iter().copied()) {
+        Some(s) => E::custom(format!("unknown {kind} `{got}`, did you mean `{s}`?")),
+        None => E::custom(format!("unknown {kind} `{got}`")),
+    }
+}
+
+macro_rules! symbolic {
+    ($(#[$m:meta])* $name:ident, $kind:literal, $ty:ty, { $($var:ident = $val:expr),* $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[allow(clippy::upper_case_acronyms, non_camel_case_types)]
+        pub enum $name { $($var),* }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$var),*];
+            pub const NAMES: &'static [&'static str] = &[$(stringify!($var)),*];
+            pub fn name(self) -> &'static str {
+                match self { $($name::$var => stringify!($var)),* }
+            }
+            pub fn value(self) -> $ty {
+                match self { $($name::$var => $val),* }
+            }
+            pub fn from_name(s: &str) -> Option<Self> {
+                match s { $(stringify!($var) => Some($name::$var),)* _ => None }
+            }
+            pub fn from_value(v: $ty) -> Option<Self> {
+                $(if v == $val { return Some($name::$var); })*
+                None
+            }
+        }
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result { f.write_str(self.name()) }
+        }
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> { s.serialize_str(self.name()) }
+        }
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = String::deserialize(d)?;
+                $name::from_name(&s).ok_or_else(|| unknown($kind, &s, $name::NAMES))
+            }
+        }
+        impl JsonSchema for $name {
+            fn schema_name() -> Cow<'static, str> { stringify!($name).into() }
+            fn json_schema(_: &mut SchemaGenerator) -> Schema {
+                json_schema!({ "type": "string", "enum": $name::NAMES })
+            }
+        }
+    };
+}
+
+symbolic!(
+    /// Errno values as userspace sees them from bpf(2). ENOTSUPP (524) is
+    /// kernel-internal but leaks to userspace, and is not EOPNOTSUPP (95).
+    Errno, "errno", i32, {
+    EPERM = 1, ENOENT = 2, ESRCH = 3, EINTR = 4, EIO = 5, ENXIO = 6, E2BIG = 7,
+    EBADF = 9, EAGAIN = 11, ENOMEM = 12, EACCES = 13, EFAULT = 14, EBUSY = 16,
+    EEXIST = 17, EXDEV = 18, ENODEV = 19, ENOTDIR = 20, EINVAL = 22, ENFILE = 23,
+    EMFILE = 24, ENOTTY = 25, EFBIG = 27, ENOSPC = 28, ESPIPE = 29, ERANGE = 34,
+    EDEADLK = 35, ENAMETOOLONG = 36, ENOSYS = 38, ENOTEMPTY = 39, ELOOP = 40,
+    ENODATA = 61, EOVERFLOW = 75, EBADFD = 77, ENOTSOCK = 88, EPROTONOSUPPORT = 93,
+    EOPNOTSUPP = 95, EAFNOSUPPORT = 97, EADDRINUSE = 98, ENOBUFS = 105,
+    EISCONN = 106, ENOTCONN = 107, ETIMEDOUT = 110, EALREADY = 114, ENOTSUPP = 524,
+});
+
+symbolic!(
+    /// `map_flags` of BPF_MAP_CREATE (include/uapi/linux/bpf.h).
+    MapFlag, "map flag", u32, {
+    BPF_F_NO_PREALLOC = 1 << 0, BPF_F_NO_COMMON_LRU = 1 << 1, BPF_F_NUMA_NODE = 1 << 2,
+    BPF_F_RDONLY = 1 << 3, BPF_F_WRONLY = 1 << 4, BPF_F_STACK_BUILD_ID = 1 << 5,
+    BPF_F_ZERO_SEED = 1 << 6, BPF_F_RDONLY_PROG = 1 << 7, BPF_F_WRONLY_PROG = 1 << 8,
+    BPF_F_CLONE = 1 << 9, BPF_F_MMAPABLE = 1 << 10, BPF_F_PRESERVE_ELEMS = 1 << 11,
+    BPF_F_INNER_MAP = 1 << 12, BPF_F_LINK = 1 << 13, BPF_F_PATH_FD = 1 << 14,
+    BPF_F_VTYPE_BTF_OBJ_FD = 1 << 15, BPF_F_TOKEN_FD = 1 << 16,
+    BPF_F_SEGV_ON_FAULT = 1 << 17, BPF_F_NO_USER_CONV = 1 << 18,
+});
+
+symbolic!(
+    /// `flags` of the element commands (BPF_MAP_UPDATE_ELEM, LOOKUP_ELEM, ...).
+    ElemFlag, "update flag", u64, {
+    BPF_ANY = 0, BPF_NOEXIST = 1, BPF_EXIST = 2, BPF_F_LOCK = 4, BPF_F_CPU = 8,
+    BPF_F_ALL_CPUS = 16,
+});
+
+symbolic!(
+    /// Capabilities relevant to map creation.
+    Capability, "capability", u32, {
+    CAP_NET_ADMIN = 12, CAP_SYS_ADMIN = 21, CAP_PERFMON = 38, CAP_BPF = 39,
+});
+
+/// The result of one operation: success, or a specific errno.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Outcome {
+    #[default]
+    Ok,
+    Err(Errno),
+}
+
+impl Outcome {
+    pub fn from_ret(ret: i32) -> Outcome {
+        if ret >= 0 {
+            Outcome::Ok
+        } else {
+            match Errno::from_value(-ret) {
+                Some(e) => Outcome::Err(e),
+                None => Outcome::Err(Errno::EIO),
+            }
+        }
+    }
+    pub fn name(self) -> String {
+        match self {
+            Outcome::Ok => "ok".into(),
+            Outcome::Err(e) => e.name().into(),
+        }
+    }
+    pub fn is_ok(self) -> bool {
+        self == Outcome::Ok
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name())
+    }
+}
+
+impl Serialize for Outcome {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for Outcome {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        if s == "ok" {
+            return Ok(Outcome::Ok);
+        }
+        match Errno::from_name(&s) {
+            Some(e) => Ok(Outcome::Err(e)),
+            None => {
+                let mut known: Vec<&str> = vec!["ok"];
+                known.extend(Errno::NAMES);
+                Err(unknown("outcome (`ok` or an errno name)", &s, &known))
+            }
+        }
+    }
+}
+
+impl JsonSchema for Outcome {
+    fn schema_name() -> Cow<'static, str> {
+        "Outcome".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        let mut names: Vec<&str> = vec!["ok"];
+        names.extend(Errno::NAMES);
+        json_schema!({
+            "description": "`ok`, or the symbolic errno the kernel returns (ENOTSUPP is 524, distinct from EOPNOTSUPP).",
+            "type": "string",
+            "enum": names
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn enotsupp_is_distinct_from_eopnotsupp() {
+        assert_eq!(Errno::ENOTSUPP.value(), 524);
+        assert_eq!(Errno::EOPNOTSUPP.value(), 95);
+        assert_eq!(Outcome::from_ret(-524), Outcome::Err(Errno::ENOTSUPP));
+    }
+
+    #[test]
+    fn suggestions() {
+        assert_eq!(did_you_mean("ENOENTT", Errno::NAMES.iter().copied()), Some("ENOENT"));
+        assert_eq!(did_you_mean("BPF_NOEXISTS", ElemFlag::NAMES.iter().copied()), Some("BPF_NOEXIST"));
+        assert_eq!(did_you_mean("zzzz", Errno::NAMES.iter().copied()), None);
+    }
+}
