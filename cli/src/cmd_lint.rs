@@ -25,6 +25,8 @@ pub fn main(a: Args) -> anyhow::Result<u8> {
             eprintln!("{} problem(s)", diagnostics.len());
             Ok(exit::FAILED)
         }
-        Err(e @ LoadError::Io { .. }) => Err(anyhow::Error::new(e).context("cannot read the specs")),
+        Err(e @ LoadError::Io { .. }) => {
+            Err(anyhow::Error::new(e).context("cannot read the specs"))
+        }
     }
 }

@@ -19,7 +19,11 @@ pub mod exit {
 }
 
 #[derive(Parser)]
-#[command(name = "mapspec", version, about = "The executable specification of eBPF map types")]
+#[command(
+    name = "mapspec",
+    version,
+    about = "The executable specification of eBPF map types"
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,

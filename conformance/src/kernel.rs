@@ -13,7 +13,12 @@ pub fn count_cpu_list(s: &str) -> u32 {
         .split(',')
         .filter(|p| !p.is_empty())
         .map(|p| match p.split_once('-') {
-            Some((a, b)) => b.parse::<u32>().unwrap_or(0).saturating_sub(a.parse().unwrap_or(0)) + 1,
+            Some((a, b)) => {
+                b.parse::<u32>()
+                    .unwrap_or(0)
+                    .saturating_sub(a.parse().unwrap_or(0))
+                    + 1
+            }
             None => 1,
         })
         .sum()
@@ -24,12 +29,18 @@ pub fn count_cpu_list(s: &str) -> u32 {
 pub fn upstream_version(proc_version: &str, release: &str) -> String {
     if let Some(idx) = proc_version.find(" Debian ") {
         let rest = &proc_version[idx + 8..];
-        let v: String = rest.chars().take_while(|c| c.is_ascii_digit() || *c == '.').collect();
+        let v: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_digit() || *c == '.')
+            .collect();
         if KernelVersion::parse(&v).is_some() {
             return v.trim_end_matches('.').to_string();
         }
     }
-    let v: String = release.chars().take_while(|c| c.is_ascii_digit() || *c == '.').collect();
+    let v: String = release
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '.')
+        .collect();
     v.trim_end_matches('.').to_string()
 }
 
@@ -38,7 +49,11 @@ pub fn uname() -> (String, String) {
     let mut u: libc::utsname = unsafe { std::mem::zeroed() };
     unsafe { libc::uname(&mut u) };
     let s = |a: &[libc::c_char]| {
-        let bytes: Vec<u8> = a.iter().take_while(|c| **c != 0).map(|c| *c as u8).collect();
+        let bytes: Vec<u8> = a
+            .iter()
+            .take_while(|c| **c != 0)
+            .map(|c| *c as u8)
+            .collect();
         String::from_utf8_lossy(&bytes).into_owned()
     };
     (s(&u.release), s(&u.machine))
@@ -49,7 +64,13 @@ pub fn detect_kernel() -> KernelInfo {
     let version = upstream_version(&read("/proc/version"), &release);
     let possible = count_cpu_list(&read("/sys/devices/system/cpu/possible")).max(1);
     let online = count_cpu_list(&read("/sys/devices/system/cpu/online")).max(1);
-    KernelInfo { release, version, machine, possible_cpus: possible, online_cpus: online }
+    KernelInfo {
+        release,
+        version,
+        machine,
+        possible_cpus: possible,
+        online_cpus: online,
+    }
 }
 
 pub fn kernel_version(info: &KernelInfo) -> KernelVersion {
@@ -81,6 +102,9 @@ mod tests {
     fn debian_version() {
         let pv = "Linux version 6.1.0-28-amd64 (debian-kernel@lists.debian.org) #1 SMP PREEMPT_DYNAMIC Debian 6.1.119-1 (2024-11-22)";
         assert_eq!(upstream_version(pv, "6.1.0-28-amd64"), "6.1.119");
-        assert_eq!(upstream_version("Linux version 6.18.44-fc", "6.18.44-fc-v669"), "6.18.44");
+        assert_eq!(
+            upstream_version("Linux version 6.18.44-fc", "6.18.44-fc-v669"),
+            "6.18.44"
+        );
     }
 }

@@ -11,9 +11,20 @@ use crate::version::KernelVersion;
 pub enum ClaimKind {
     /// Implicit: the minimal attributes create the map.
     Exists,
-    Create { expect: Outcome },
-    Command { command: Command, situation: String, flags: Flags, expect: Outcome },
-    UpdateFlag { flags: Flags, situation: String, expect: Outcome },
+    Create {
+        expect: Outcome,
+    },
+    Command {
+        command: Command,
+        situation: String,
+        flags: Flags,
+        expect: Outcome,
+    },
+    UpdateFlag {
+        flags: Flags,
+        situation: String,
+        expect: Outcome,
+    },
     Scenario,
 }
 
@@ -33,6 +44,7 @@ impl ClaimKind {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Program {
     pub type_value: u32,
+    pub percpu: bool,
     pub attrs: CreateAttrs,
     pub create_expect: Outcome,
     pub steps: Vec<Step>,
@@ -73,10 +85,16 @@ pub enum Plan {
 }
 
 impl Claim {
-    pub fn plan_for(&self, kernel: KernelVersion, type_since: KernelVersion, absent: Outcome) -> Plan {
+    pub fn plan_for(
+        &self,
+        kernel: KernelVersion,
+        type_since: KernelVersion,
+        absent: Outcome,
+    ) -> Plan {
         if kernel < type_since {
             let program = Program {
                 type_value: self.program.type_value,
+                percpu: self.program.percpu,
                 attrs: self.program.attrs.clone(),
                 create_expect: absent,
                 steps: Vec::new(),
@@ -94,10 +112,16 @@ impl Claim {
                         *program.decisive_mut() = before;
                         Plan::Refusal {
                             program,
-                            why: format!("kernel older than {}; expecting the older behaviour {before}", since.describe()),
+                            why: format!(
+                                "kernel older than {}; expecting the older behaviour {before}",
+                                since.describe()
+                            ),
                         }
                     }
-                    None => Plan::Skip(format!("kernel older than {} and the spec gives no `before` outcome", since.describe())),
+                    None => Plan::Skip(format!(
+                        "kernel older than {} and the spec gives no `before` outcome",
+                        since.describe()
+                    )),
                 };
             }
         }
@@ -107,7 +131,10 @@ impl Claim {
                     Some(after) => {
                         let mut program = self.program.clone();
                         *program.decisive_mut() = after;
-                        Plan::Refusal { program, why: format!("behaviour changed in {until}; expecting {after}") }
+                        Plan::Refusal {
+                            program,
+                            why: format!("behaviour changed in {until}; expecting {after}"),
+                        }
                     }
                     None => Plan::Skip(format!("claim describes kernels before {until}")),
                 };
@@ -124,18 +151,43 @@ fn situation_steps(spec: &MapSpec, name: &str) -> (Vec<Step>, Option<Datum>, Cre
     }
 }
 
-fn command_step(cmd: Command, key: Option<Datum>, flags: Flags, expect: Outcome, value: Option<Datum>) -> Step {
-    let elem = ElemOp { key: key.clone(), value, per_cpu: None, flags: flags.clone(), expect };
+fn command_step(
+    cmd: Command,
+    key: Option<Datum>,
+    flags: Flags,
+    expect: Outcome,
+    value: Option<Datum>,
+) -> Step {
+    let elem = ElemOp {
+        key: key.clone(),
+        value,
+        per_cpu: None,
+        flags: flags.clone(),
+        expect,
+    };
     match cmd {
         Command::Lookup => Step::Lookup(elem),
-        Command::Update => Step::Update(ElemOp { value: Some(elem.value.unwrap_or(Datum::Int(1))), ..elem }),
+        Command::Update => Step::Update(ElemOp {
+            value: Some(elem.value.unwrap_or(Datum::Int(1))),
+            ..elem
+        }),
         Command::Delete => Step::Delete(elem),
         Command::LookupAndDelete => Step::LookupAndDelete(elem),
-        Command::GetNextKey => Step::GetNextKey(NextKeyOp { key, next: None, expect }),
-        Command::LookupBatch => Step::LookupBatch(BatchOp { flags, expect, ..Default::default() }),
-        Command::LookupAndDeleteBatch => {
-            Step::LookupAndDeleteBatch(BatchOp { flags, expect, ..Default::default() })
-        }
+        Command::GetNextKey => Step::GetNextKey(NextKeyOp {
+            key,
+            next: None,
+            expect,
+        }),
+        Command::LookupBatch => Step::LookupBatch(BatchOp {
+            flags,
+            expect,
+            ..Default::default()
+        }),
+        Command::LookupAndDeleteBatch => Step::LookupAndDeleteBatch(BatchOp {
+            flags,
+            expect,
+            ..Default::default()
+        }),
         Command::UpdateBatch => Step::UpdateBatch(BatchOp {
             keys: key.into_iter().collect(),
             values: vec![Datum::Int(1)],
@@ -150,7 +202,11 @@ fn command_step(cmd: Command, key: Option<Datum>, flags: Flags, expect: Outcome,
             ..Default::default()
         }),
         Command::Freeze => Step::Freeze(SimpleOp { expect }),
-        Command::Mmap => Step::Mmap(MmapOp { writable: false, expect, ..Default::default() }),
+        Command::Mmap => Step::Mmap(MmapOp {
+            writable: false,
+            expect,
+            ..Default::default()
+        }),
     }
 }
 
@@ -174,7 +230,10 @@ impl MapSpec {
         };
         let exists = ClaimMeta {
             id: "exists".into(),
-            text: format!("Creating a {} with the minimal attributes succeeds.", self.map_type),
+            text: format!(
+                "Creating a {} with the minimal attributes succeeds.",
+                self.map_type
+            ),
             since: None,
             before: None,
             until: None,
@@ -186,12 +245,19 @@ impl MapSpec {
         out.push(mk(
             exists,
             ClaimKind::Exists,
-            Program { type_value: self.type_value, attrs: self.base.clone(), create_expect: Outcome::Ok, steps: vec![] },
+            Program {
+                type_value: self.type_value,
+                percpu: self.percpu,
+                attrs: self.base.clone(),
+                create_expect: Outcome::Ok,
+                steps: vec![],
+            },
         ));
         for r in &self.create {
             let meta = r.meta();
             let program = Program {
                 type_value: self.type_value,
+                percpu: self.percpu,
                 attrs: self.attrs_for(&meta.map),
                 create_expect: r.expect,
                 steps: vec![],
@@ -201,9 +267,16 @@ impl MapSpec {
         for c in &self.commands {
             let meta = c.meta();
             let (mut steps, key, sit_map) = situation_steps(self, &c.situation);
-            steps.push(command_step(c.command, key, c.flags.clone(), c.expect, c.value.clone()));
+            steps.push(command_step(
+                c.command,
+                key,
+                c.flags.clone(),
+                c.expect,
+                c.value.clone(),
+            ));
             let program = Program {
                 type_value: self.type_value,
+                percpu: self.percpu,
                 attrs: self.attrs_for(&sit_map.overlay(&meta.map)),
                 create_expect: Outcome::Ok,
                 steps,
@@ -219,20 +292,32 @@ impl MapSpec {
         for f in &self.update_flags {
             let meta = f.meta();
             let (mut steps, key, sit_map) = situation_steps(self, &f.situation);
-            steps.push(command_step(Command::Update, key, f.flag.clone(), f.expect, Some(Datum::Int(2))));
+            steps.push(command_step(
+                Command::Update,
+                key,
+                f.flag.clone(),
+                f.expect,
+                Some(Datum::Int(2)),
+            ));
             let program = Program {
                 type_value: self.type_value,
+                percpu: self.percpu,
                 attrs: self.attrs_for(&sit_map.overlay(&meta.map)),
                 create_expect: Outcome::Ok,
                 steps,
             };
-            let kind = ClaimKind::UpdateFlag { flags: f.flag.clone(), situation: f.situation.clone(), expect: f.expect };
+            let kind = ClaimKind::UpdateFlag {
+                flags: f.flag.clone(),
+                situation: f.situation.clone(),
+                expect: f.expect,
+            };
             out.push(mk(meta, kind, program));
         }
         for s in &self.scenarios {
             let meta = s.meta();
             let program = Program {
                 type_value: self.type_value,
+                percpu: self.percpu,
                 attrs: self.attrs_for(&meta.map),
                 create_expect: Outcome::Ok,
                 steps: s.steps.clone(),

@@ -20,14 +20,24 @@ pub struct Diagnostic {
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}: {}", self.file.display(), self.line, self.column, self.message)
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.file.display(),
+            self.line,
+            self.column,
+            self.message
+        )
     }
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
     #[error("cannot read {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{count} problem(s) in the specs", count = diagnostics.len())]
     Invalid { diagnostics: Vec<Diagnostic> },
 }
@@ -47,11 +57,25 @@ struct Ctx<'a> {
 impl Ctx<'_> {
     fn at(&mut self, path: &[Seg], message: String) {
         let (line, column) = self.pos.locate_value(path);
-        self.out.push(Diagnostic { file: self.file.to_path_buf(), line, column, message });
+        self.out.push(Diagnostic {
+            file: self.file.to_path_buf(),
+            line,
+            column,
+            message,
+        });
     }
     fn yaml(&mut self, e: yaml::YamlError) {
-        let message = if e.path.is_empty() { e.message } else { format!("{}: {}", e.path, e.message) };
-        self.out.push(Diagnostic { file: self.file.to_path_buf(), line: e.line, column: e.column, message });
+        let message = if e.path.is_empty() {
+            e.message
+        } else {
+            format!("{}: {}", e.path, e.message)
+        };
+        self.out.push(Diagnostic {
+            file: self.file.to_path_buf(),
+            line: e.line,
+            column: e.column,
+            message,
+        });
     }
 }
 
@@ -69,10 +93,17 @@ pub fn load_str(file: &Path, src: &str) -> Result<MapSpec, Vec<Diagnostic>> {
             }])
         }
     };
-    let mut ctx = Ctx { file, pos: &doc.positions, out: Vec::new() };
+    let mut ctx = Ctx {
+        file,
+        pos: &doc.positions,
+        out: Vec::new(),
+    };
     let spec = match yaml::deserialize::<MapSpec>(&doc.value, &[], &doc.positions) {
         Ok(mut s) => {
-            s.name = file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+            s.name = file
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
             Some(s)
         }
         Err(first) => {
@@ -102,14 +133,22 @@ fn collect_structural(doc: &Document, ctx: &mut Ctx, first: yaml::YamlError) {
     let mut stripped = map.clone();
     let mut any_item_error = false;
     for field in LIST_FIELDS {
-        let Some(items) = map.get(field).and_then(|v| v.as_sequence()) else { continue };
+        let Some(items) = map.get(field).and_then(|v| v.as_sequence()) else {
+            continue;
+        };
         stripped.insert(field.into(), yaml::Value::Sequence(Vec::new()));
         for (i, item) in items.iter().enumerate() {
             let base = vec![key(field), Seg::Index(i)];
             let r = match field {
-                "create" => yaml::deserialize::<CreateRule>(item, &base, &doc.positions).map(|_| ()),
-                "commands" => yaml::deserialize::<CommandCell>(item, &base, &doc.positions).map(|_| ()),
-                "update_flags" => yaml::deserialize::<FlagCell>(item, &base, &doc.positions).map(|_| ()),
+                "create" => {
+                    yaml::deserialize::<CreateRule>(item, &base, &doc.positions).map(|_| ())
+                }
+                "commands" => {
+                    yaml::deserialize::<CommandCell>(item, &base, &doc.positions).map(|_| ())
+                }
+                "update_flags" => {
+                    yaml::deserialize::<FlagCell>(item, &base, &doc.positions).map(|_| ())
+                }
                 _ => yaml::deserialize::<Scenario>(item, &base, &doc.positions).map(|_| ()),
             };
             if let Err(e) = r {
@@ -119,7 +158,10 @@ fn collect_structural(doc: &Document, ctx: &mut Ctx, first: yaml::YamlError) {
         }
     }
     if let Some(sits) = map.get("situations").and_then(|v| v.as_mapping()) {
-        stripped.insert("situations".into(), yaml::Value::Mapping(Default::default()));
+        stripped.insert(
+            "situations".into(),
+            yaml::Value::Mapping(Default::default()),
+        );
         for (k, v) in sits {
             let name = k.as_str().unwrap_or_default().to_string();
             let base = vec![key("situations"), Seg::Key(name)];
@@ -138,30 +180,44 @@ fn collect_structural(doc: &Document, ctx: &mut Ctx, first: yaml::YamlError) {
 
 fn is_kebab(s: &str) -> bool {
     !s.is_empty()
-        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         && !s.starts_with('-')
         && !s.ends_with('-')
 }
 
 fn datum_len_ok(d: &Datum, size: Option<u32>) -> Result<(), String> {
     match (d, size) {
-        (Datum::Bytes(b), Some(n)) if b.len() != n as usize => {
-            Err(format!("{} bytes given but the field is {n} bytes", b.len()))
-        }
-        (Datum::Lpm { data, .. }, Some(n)) if data.len() + 4 != n as usize => {
-            Err(format!("LPM key of {} bytes (4 + {}) but key_size is {n}", data.len() + 4, data.len()))
-        }
+        (Datum::Bytes(b), Some(n)) if b.len() != n as usize => Err(format!(
+            "{} bytes given but the field is {n} bytes",
+            b.len()
+        )),
+        (Datum::Lpm { data, .. }, Some(n)) if data.len() + 4 != n as usize => Err(format!(
+            "LPM key of {} bytes (4 + {}) but key_size is {n}",
+            data.len() + 4,
+            data.len()
+        )),
         _ => Ok(()),
     }
 }
 
-fn validate_steps(spec: &MapSpec, steps: &[Step], base: &[Seg], attrs: &CreateAttrs, statistical: bool, cpus: Option<u32>, ctx: &mut Ctx) {
+fn validate_steps(
+    spec: &MapSpec,
+    steps: &[Step],
+    base: &[Seg],
+    attrs: &CreateAttrs,
+    statistical: bool,
+    cpus: Option<u32>,
+    ctx: &mut Ctx,
+) {
     for (i, step) in steps.iter().enumerate() {
         let mut p = base.to_vec();
         p.push(Seg::Index(i));
         p.push(key(step.name()));
         let elem = match step {
-            Step::Update(o) | Step::Lookup(o) | Step::Delete(o) | Step::LookupAndDelete(o) => Some(o),
+            Step::Update(o) | Step::Lookup(o) | Step::Delete(o) | Step::LookupAndDelete(o) => {
+                Some(o)
+            }
             _ => None,
         };
         if let Some(o) = elem {
@@ -191,28 +247,58 @@ fn validate_steps(spec: &MapSpec, steps: &[Step], base: &[Seg], attrs: &CreateAt
 
 /// Semantic checks the schema cannot express.
 fn validate(spec: &MapSpec, ctx: &mut Ctx) {
-    let expected_stem = spec.map_type.strip_prefix("BPF_MAP_TYPE_").map(|s| s.to_ascii_lowercase());
+    let expected_stem = spec
+        .map_type
+        .strip_prefix("BPF_MAP_TYPE_")
+        .map(|s| s.to_ascii_lowercase());
     match &expected_stem {
-        None => ctx.at(&[key("map_type")], format!("map_type `{}` must start with BPF_MAP_TYPE_", spec.map_type)),
+        None => ctx.at(
+            &[key("map_type")],
+            format!("map_type `{}` must start with BPF_MAP_TYPE_", spec.map_type),
+        ),
         Some(stem) if *stem != spec.name => ctx.at(
             &[key("map_type")],
-            format!("{} belongs in `{stem}.yaml`, not `{}.yaml`", spec.map_type, spec.name),
+            format!(
+                "{} belongs in `{stem}.yaml`, not `{}.yaml`",
+                spec.map_type, spec.name
+            ),
         ),
         _ => {}
     }
-    if !spec.page.starts_with("map_") || !spec.page.chars().all(|c| c.is_ascii_lowercase() || c == '_' || c.is_ascii_digit()) {
-        ctx.at(&[key("page")], format!("page `{}` must look like `map_<name>`", spec.page));
+    if !spec.page.starts_with("map_")
+        || !spec
+            .page
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c == '_' || c.is_ascii_digit())
+    {
+        ctx.at(
+            &[key("page")],
+            format!("page `{}` must look like `map_<name>`", spec.page),
+        );
     }
     if spec.since < FIRST_BPF {
-        ctx.at(&[key("since")], format!("impossible since {}: bpf(2) first appeared in {FIRST_BPF}", spec.since));
+        ctx.at(
+            &[key("since")],
+            format!(
+                "impossible since {}: bpf(2) first appeared in {FIRST_BPF}",
+                spec.since
+            ),
+        );
     }
-    for (f, v) in [("key_size", spec.base.key_size), ("value_size", spec.base.value_size), ("max_entries", spec.base.max_entries)] {
+    for (f, v) in [
+        ("key_size", spec.base.key_size),
+        ("value_size", spec.base.value_size),
+        ("max_entries", spec.base.max_entries),
+    ] {
         if v.is_none() {
             ctx.at(&[key("base")], format!("base must give {f}"));
         }
     }
     if spec.summary.trim().is_empty() || spec.summary.contains('\n') {
-        ctx.at(&[key("summary")], "summary must be one non-empty line".into());
+        ctx.at(
+            &[key("summary")],
+            "summary must be one non-empty line".into(),
+        );
     }
 
     let mut ids: HashSet<String> = HashSet::from(["exists".to_string()]);
@@ -226,7 +312,10 @@ fn validate(spec: &MapSpec, ctx: &mut Ctx) {
             p
         };
         if !is_kebab(&meta.id) {
-            ctx.at(&at("id"), format!("claim id `{}` must be kebab-case (a-z, 0-9, -)", meta.id));
+            ctx.at(
+                &at("id"),
+                format!("claim id `{}` must be kebab-case (a-z, 0-9, -)", meta.id),
+            );
         }
         if !ids.insert(meta.id.clone()) {
             ctx.at(&at("id"), format!("duplicate claim id `{}`", meta.id));
@@ -238,7 +327,13 @@ fn validate(spec: &MapSpec, ctx: &mut Ctx) {
         if let Some(since) = &meta.since {
             let v = since.version();
             if v < spec.since {
-                ctx.at(&at("since"), format!("impossible since {v}: the map type itself only exists since {}", spec.since));
+                ctx.at(
+                    &at("since"),
+                    format!(
+                        "impossible since {v}: the map type itself only exists since {}",
+                        spec.since
+                    ),
+                );
             } else if v > spec.since && meta.before.is_none() {
                 ctx.at(&at("since"), format!("since {v} is later than the type's {}: give `before`, the outcome on older kernels, so they are checked too", spec.since));
             }
@@ -251,9 +346,16 @@ fn validate(spec: &MapSpec, ctx: &mut Ctx) {
             ctx.at(&at("before"), "`before` needs a `since`".into());
         }
         if let Some(until) = meta.until {
-            let from = meta.since.as_ref().map(|s| s.version()).unwrap_or(spec.since);
+            let from = meta
+                .since
+                .as_ref()
+                .map(|s| s.version())
+                .unwrap_or(spec.since);
             if until <= from {
-                ctx.at(&at("until"), format!("impossible until {until}: not after since {from}"));
+                ctx.at(
+                    &at("until"),
+                    format!("impossible until {until}: not after since {from}"),
+                );
             }
         } else if meta.after.is_some() {
             ctx.at(&at("after"), "`after` needs an `until`".into());
@@ -299,13 +401,20 @@ fn validate(spec: &MapSpec, ctx: &mut Ctx) {
         let attrs = spec.attrs_for(&sit.map);
         validate_steps(spec, &sit.setup, &p, &attrs, false, None, ctx);
     }
-    for (field, st) in [("value_layout", &spec.value_layout), ("iteration", &spec.iteration), ("atomicity", &spec.atomicity)] {
+    for (field, st) in [
+        ("value_layout", &spec.value_layout),
+        ("iteration", &spec.iteration),
+        ("atomicity", &spec.atomicity),
+    ] {
         for (i, id) in st.checked_by.iter().enumerate() {
             if !all_ids.contains(id) {
                 let hint = did_you_mean(id, all_ids.iter().map(|s| s.as_str()))
                     .map(|s| format!(", did you mean `{s}`?"))
                     .unwrap_or_default();
-                ctx.at(&[key(field), key("checked_by"), Seg::Index(i)], format!("unknown claim id `{id}`{hint}"));
+                ctx.at(
+                    &[key(field), key("checked_by"), Seg::Index(i)],
+                    format!("unknown claim id `{id}`{hint}"),
+                );
             }
         }
     }
@@ -313,16 +422,26 @@ fn validate(spec: &MapSpec, ctx: &mut Ctx) {
 
 /// Load one file.
 pub fn load_file(path: &Path) -> Result<MapSpec, LoadError> {
-    let src = std::fs::read_to_string(path).map_err(|source| LoadError::Io { path: path.to_path_buf(), source })?;
+    let src = std::fs::read_to_string(path).map_err(|source| LoadError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
     load_str(path, &src).map_err(|diagnostics| LoadError::Invalid { diagnostics })
 }
 
 /// Every `*.yaml` under `dir/maps` (or `dir` itself when it has no `maps/`),
 /// sorted by name. All files are read and every problem is reported.
 pub fn load_dir(dir: &Path) -> Result<Vec<MapSpec>, LoadError> {
-    let maps = if dir.join("maps").is_dir() { dir.join("maps") } else { dir.to_path_buf() };
+    let maps = if dir.join("maps").is_dir() {
+        dir.join("maps")
+    } else {
+        dir.to_path_buf()
+    };
     let mut files: Vec<PathBuf> = std::fs::read_dir(&maps)
-        .map_err(|source| LoadError::Io { path: maps.clone(), source })?
+        .map_err(|source| LoadError::Io {
+            path: maps.clone(),
+            source,
+        })?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
         .collect();
@@ -338,7 +457,11 @@ pub fn load_dir(dir: &Path) -> Result<Vec<MapSpec>, LoadError> {
                         file: f.clone(),
                         line: 1,
                         column: 1,
-                        message: format!("{} is already specified in {}", s.map_type, prev.display()),
+                        message: format!(
+                            "{} is already specified in {}",
+                            s.map_type,
+                            prev.display()
+                        ),
                     });
                 }
                 specs.push(s)

@@ -21,6 +21,10 @@ pub struct MapSpec {
     pub type_value: u32,
     /// First mainline kernel that knows the type.
     pub since: KernelVersion,
+    /// Values are per-CPU: userspace reads and writes
+    /// `round_up(value_size, 8) * possible CPUs` bytes.
+    #[serde(default)]
+    pub percpu: bool,
     /// What BPF_MAP_CREATE returns on kernels older than `since`.
     #[serde(default = "default_absent")]
     pub absent: Outcome,
@@ -169,7 +173,10 @@ impl CreateAttrs {
         }
     }
     pub fn flags_value(&self) -> u32 {
-        self.map_flags.iter().flatten().fold(0, |acc, f| acc | f.value())
+        self.map_flags
+            .iter()
+            .flatten()
+            .fold(0, |acc, f| acc | f.value())
     }
 }
 
@@ -435,7 +442,9 @@ pub struct Situation {
 }
 
 /// The syscall commands the command table covers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Command {
     Lookup,

@@ -9,7 +9,10 @@ use std::borrow::Cow;
 use std::fmt;
 
 /// Suggest the closest candidate for a misspelt name.
-pub fn did_you_mean<'a>(input: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    input: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let up = input.to_ascii_uppercase();
     candidates
         .into_iter()
@@ -197,8 +200,14 @@ mod tests {
 
     #[test]
     fn suggestions() {
-        assert_eq!(did_you_mean("ENOENTT", Errno::NAMES.iter().copied()), Some("ENOENT"));
-        assert_eq!(did_you_mean("BPF_NOEXISTS", ElemFlag::NAMES.iter().copied()), Some("BPF_NOEXIST"));
+        assert_eq!(
+            did_you_mean("ENOENTT", Errno::NAMES.iter().copied()),
+            Some("ENOENT")
+        );
+        assert_eq!(
+            did_you_mean("BPF_NOEXISTS", ElemFlag::NAMES.iter().copied()),
+            Some("BPF_NOEXIST")
+        );
         assert_eq!(did_you_mean("zzzz", Errno::NAMES.iter().copied()), None);
     }
 }

@@ -109,9 +109,15 @@ pub struct RunReport {
 #[derive(Debug, thiserror::Error)]
 pub enum ResultsError {
     #[error("cannot read {path}: {source}")]
-    Io { path: std::path::PathBuf, source: std::io::Error },
+    Io {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
     #[error("{path} is not a mapspec results file: {source}")]
-    Parse { path: std::path::PathBuf, source: serde_json::Error },
+    Parse {
+        path: std::path::PathBuf,
+        source: serde_json::Error,
+    },
 }
 
 impl RunReport {
@@ -131,15 +137,24 @@ impl RunReport {
     }
 
     pub fn read(path: &Path) -> Result<RunReport, ResultsError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ResultsError::Io { path: path.into(), source })?;
-        serde_json::from_str(&text).map_err(|source| ResultsError::Parse { path: path.into(), source })
+        let text = std::fs::read_to_string(path).map_err(|source| ResultsError::Io {
+            path: path.into(),
+            source,
+        })?;
+        serde_json::from_str(&text).map_err(|source| ResultsError::Parse {
+            path: path.into(),
+            source,
+        })
     }
 
     /// Read a results file, or every `*.json` in a directory (sorted).
     pub fn read_all(path: &Path) -> Result<Vec<RunReport>, ResultsError> {
         if path.is_dir() {
             let mut files: Vec<_> = std::fs::read_dir(path)
-                .map_err(|source| ResultsError::Io { path: path.into(), source })?
+                .map_err(|source| ResultsError::Io {
+                    path: path.into(),
+                    source,
+                })?
                 .filter_map(|e| e.ok().map(|e| e.path()))
                 .filter(|p| p.extension().is_some_and(|e| e == "json"))
                 .collect();
@@ -155,11 +170,16 @@ impl RunReport {
 /// directory, fsync, then rename, so a crash never leaves half a file.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
     let tmp = dir.join(format!(
         ".{}.tmp-{}",
-        path.file_name().map(|s| s.to_string_lossy()).unwrap_or_default(),
+        path.file_name()
+            .map(|s| s.to_string_lossy())
+            .unwrap_or_default(),
         std::process::id()
     ));
     {

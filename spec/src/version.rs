@@ -14,11 +14,19 @@ pub struct KernelVersion {
 }
 
 /// bpf(2) appeared in 3.18; no claim can predate it.
-pub const FIRST_BPF: KernelVersion = KernelVersion { major: 3, minor: 18, patch: 0 };
+pub const FIRST_BPF: KernelVersion = KernelVersion {
+    major: 3,
+    minor: 18,
+    patch: 0,
+};
 
 impl KernelVersion {
     pub fn new(major: u32, minor: u32, patch: u32) -> Self {
-        KernelVersion { major, minor, patch }
+        KernelVersion {
+            major,
+            minor,
+            patch,
+        }
     }
 
     /// Parse `5.14`, `6.1.119`, or a release string such as `6.1.0-28-amd64`
@@ -34,7 +42,11 @@ impl KernelVersion {
         if !s.starts_with(|c: char| c.is_ascii_digit()) {
             return None;
         }
-        Some(KernelVersion { major, minor, patch })
+        Some(KernelVersion {
+            major,
+            minor,
+            patch,
+        })
     }
 
     pub fn same_series(&self, other: &KernelVersion) -> bool {
@@ -71,8 +83,15 @@ impl<'de> Deserialize<'de> for KernelVersion {
             }
         };
         let parsed = KernelVersion::parse(&s)
-            .filter(|_| s.split('.').all(|p| p.chars().all(|c| c.is_ascii_digit()) && !p.is_empty()))
-            .ok_or_else(|| de::Error::custom(format!("`{s}` is not a kernel version like \"5.14\" or \"6.1.120\"")))?;
+            .filter(|_| {
+                s.split('.')
+                    .all(|p| p.chars().all(|c| c.is_ascii_digit()) && !p.is_empty())
+            })
+            .ok_or_else(|| {
+                de::Error::custom(format!(
+                    "`{s}` is not a kernel version like \"5.14\" or \"6.1.120\""
+                ))
+            })?;
         Ok(parsed)
     }
 }
@@ -117,7 +136,11 @@ impl Since {
     }
     /// Does a kernel of version `k` have this behaviour?
     pub fn holds_on(&self, k: KernelVersion) -> bool {
-        k >= self.version() || self.backports().iter().any(|b| b.same_series(&k) && k >= *b)
+        k >= self.version()
+            || self
+                .backports()
+                .iter()
+                .any(|b| b.same_series(&k) && k >= *b)
     }
     pub fn describe(&self) -> String {
         let bp = self.backports();
@@ -136,8 +159,14 @@ mod tests {
 
     #[test]
     fn parses_release_strings() {
-        assert_eq!(KernelVersion::parse("6.1.0-28-amd64"), Some(KernelVersion::new(6, 1, 0)));
-        assert_eq!(KernelVersion::parse("5.10"), Some(KernelVersion::new(5, 10, 0)));
+        assert_eq!(
+            KernelVersion::parse("6.1.0-28-amd64"),
+            Some(KernelVersion::new(6, 1, 0))
+        );
+        assert_eq!(
+            KernelVersion::parse("5.10"),
+            Some(KernelVersion::new(5, 10, 0))
+        );
         assert_eq!(KernelVersion::parse("x5.10"), None);
     }
 

@@ -74,8 +74,15 @@ impl Positions {
 }
 
 enum Frame {
-    Map { path: Path, pending_key: Option<String>, expect_key: bool },
-    Seq { path: Path, next: usize },
+    Map {
+        path: Path,
+        pending_key: Option<String>,
+        expect_key: bool,
+    },
+    Seq {
+        path: Path,
+        next: usize,
+    },
 }
 
 #[derive(Default)]
@@ -100,7 +107,11 @@ impl Indexer {
                 *next += 1;
                 Some(p)
             }
-            Some(Frame::Map { path, pending_key, expect_key }) => {
+            Some(Frame::Map {
+                path,
+                pending_key,
+                expect_key,
+            }) => {
                 if *expect_key {
                     let key = scalar.unwrap_or("<complex key>").to_string();
                     let mut p = path.clone();
@@ -142,7 +153,11 @@ impl MarkedEventReceiver for Indexer {
             Event::MappingStart(..) => {
                 let p = self.node_path(m, None).unwrap_or_default();
                 self.pos.values.insert(p.clone(), m);
-                self.stack.push(Frame::Map { path: p, pending_key: None, expect_key: true });
+                self.stack.push(Frame::Map {
+                    path: p,
+                    pending_key: None,
+                    expect_key: true,
+                });
             }
             Event::SequenceEnd | Event::MappingEnd => {
                 self.stack.pop();
@@ -169,14 +184,25 @@ pub struct Document {
 
 pub fn parse(src: &str) -> Result<Document, YamlError> {
     let value: Value = backend::from_str(src).map_err(|e| {
-        let (line, column) = e.location().map(|l| (l.line(), l.column())).unwrap_or((1, 1));
-        YamlError { line, column, path: String::new(), message: e.to_string() }
+        let (line, column) = e
+            .location()
+            .map(|l| (l.line(), l.column()))
+            .unwrap_or((1, 1));
+        YamlError {
+            line,
+            column,
+            path: String::new(),
+            message: e.to_string(),
+        }
     })?;
     let mut idx = Indexer::default();
     let mut parser = Parser::new_from_str(src);
     // The backend accepted the text; an indexer failure only costs precision.
     let _ = parser.load(&mut idx, false);
-    Ok(Document { value, positions: idx.pos })
+    Ok(Document {
+        value,
+        positions: idx.pos,
+    })
 }
 
 /// Deserialize `value` (found at `base` in the document) into `T`, reporting
@@ -202,12 +228,18 @@ pub fn deserialize<T: DeserializeOwned>(
             }
         }
         let msg = e.to_string();
-        let (line, column) = if msg.starts_with("unknown field") || msg.starts_with("unknown variant") {
-            positions.locate(&path)
-        } else {
-            positions.locate_value(&path)
-        };
-        YamlError { line, column, path: render_path(&path), message: msg }
+        let (line, column) =
+            if msg.starts_with("unknown field") || msg.starts_with("unknown variant") {
+                positions.locate(&path)
+            } else {
+                positions.locate_value(&path)
+            };
+        YamlError {
+            line,
+            column,
+            path: render_path(&path),
+            message: msg,
+        }
     })
 }
 

@@ -1,0 +1,696 @@
+//! The step interpreter: creates a claim's map, runs its steps, and
+//! compares every outcome with the spec. Every verdict carries the trace of
+//! syscalls that produced it.
+
+use crate::sys::{self, CreateArgs, LoadedBtf};
+use mapspec_spec::{
+    BatchOp, CreateAttrs, Datum, ElemOp, Errno, Flags, KeysOp, MmapOp, NextKeyOp, Outcome, Program,
+    Step, TornOp,
+};
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// Why a program did not pass.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verdict {
+    Pass,
+    /// The kernel disagreed with the spec.
+    Fail {
+        expected: String,
+        observed: String,
+    },
+    /// The machine cannot run this check (missing fixture, feature...).
+    Skip {
+        reason: String,
+    },
+    /// The check itself could not run (bad spec data, runner bug).
+    Error {
+        message: String,
+    },
+}
+
+pub struct Execution {
+    pub verdict: Verdict,
+    /// One line per syscall: what was asked and what the kernel said.
+    pub trace: Vec<String>,
+    /// The spec's expectations for the decisive operations.
+    pub expected: Vec<String>,
+    pub measurement: Option<serde_json::Value>,
+}
+
+pub struct Env {
+    pub possible_cpus: u32,
+}
+
+struct Map {
+    fd: OwnedFd,
+    key_size: usize,
+    value_size: usize,
+    max_entries: u32,
+    percpu: bool,
+    ncpu: usize,
+}
+
+impl Map {
+    fn stride(&self) -> usize {
+        self.value_size.div_ceil(8) * 8
+    }
+    /// Bytes of one value as userspace sees it.
+    fn user_value_size(&self) -> usize {
+        if self.percpu {
+            self.stride() * self.ncpu
+        } else {
+            self.value_size
+        }
+    }
+}
+
+fn encode(d: &Datum, size: usize) -> Result<Vec<u8>, String> {
+    match d {
+        Datum::Int(v) | Datum::Pattern { pattern: v } => {
+            let mut b = v.to_le_bytes().to_vec();
+            b.resize(size.max(8), 0);
+            b.truncate(size);
+            Ok(b)
+        }
+        Datum::Bytes(b) => {
+            if b.len() != size {
+                return Err(format!("{} bytes given for a {size}-byte field", b.len()));
+            }
+            Ok(b.clone())
+        }
+        Datum::Lpm { prefixlen, data } => {
+            let mut b = prefixlen.to_le_bytes().to_vec();
+            b.extend_from_slice(data);
+            if b.len() != size {
+                return Err(format!("LPM key of {} bytes for key_size {size}", b.len()));
+            }
+            Ok(b)
+        }
+        Datum::Fd { fd } => Err(format!("fixture `{fd}` is not available in this runner")),
+    }
+}
+
+fn show(d: &Option<Datum>) -> String {
+    match d {
+        None => "NULL".into(),
+        Some(Datum::Int(v)) => v.to_string(),
+        Some(Datum::Pattern { pattern }) => format!("pattern {pattern}"),
+        Some(Datum::Bytes(b)) => format!("{b:?}"),
+        Some(Datum::Lpm { prefixlen, data }) => {
+            let parts: Vec<String> = data.iter().map(|b| b.to_string()).collect();
+            format!("{}/{prefixlen}", parts.join("."))
+        }
+        Some(Datum::Fd { fd }) => format!("fd({fd})"),
+    }
+}
+
+fn hex(b: &[u8]) -> String {
+    if b.len() <= 8 {
+        let mut v = [0u8; 8];
+        v[..b.len()].copy_from_slice(b);
+        u64::from_le_bytes(v).to_string()
+    } else {
+        b.iter().map(|x| format!("{x:02x}")).collect()
+    }
+}
+
+struct Runner<'a> {
+    env: &'a Env,
+    trace: Vec<String>,
+    expected: Vec<String>,
+    measurement: Option<serde_json::Value>,
+    _btf: Option<LoadedBtf>,
+}
+
+type StepResult = Result<(), Verdict>;
+
+fn mismatch(what: String, expected: impl ToString, observed: impl ToString) -> Verdict {
+    Verdict::Fail {
+        expected: format!("{what} -> {}", expected.to_string()),
+        observed: format!("{what} -> {}", observed.to_string()),
+    }
+}
+
+impl Runner<'_> {
+    fn check(&mut self, what: String, expect: Outcome, got: Outcome) -> StepResult {
+        self.trace.push(format!("{what} -> {got}"));
+        self.expected.push(format!("{what} -> {expect}"));
+        if expect == got {
+            Ok(())
+        } else {
+            Err(mismatch(what, expect, got))
+        }
+    }
+
+    fn create(&mut self, p: &Program) -> Result<Option<Map>, Verdict> {
+        let a: &CreateAttrs = &p.attrs;
+        let mut args = CreateArgs {
+            map_type: p.type_value,
+            key_size: a.key_size.unwrap_or(0),
+            value_size: a.value_size.unwrap_or(0),
+            max_entries: a.max_entries.unwrap_or(0),
+            map_flags: a.flags_value(),
+            map_extra: a.map_extra.unwrap_or(0),
+            numa_node: a.numa_node.unwrap_or(0),
+            ..Default::default()
+        };
+        let mut _inner: Option<OwnedFd> = None;
+        if let Some(inner) = &a.inner_map {
+            let ia = &inner.attrs;
+            let iargs = CreateArgs {
+                map_type: inner.type_value,
+                key_size: ia.key_size.unwrap_or(0),
+                value_size: ia.value_size.unwrap_or(0),
+                max_entries: ia.max_entries.unwrap_or(0),
+                map_flags: ia.flags_value(),
+                ..Default::default()
+            };
+            let fd = sys::map_create(&iargs).map_err(|e| Verdict::Error {
+                message: format!("creating the inner map failed with {e}"),
+            })?;
+            args.inner_map_fd = Some(fd.as_raw_fd());
+            _inner = Some(fd);
+        }
+        if let Some(recipe) = &a.btf {
+            let btf = match recipe.as_str() {
+                "spin_lock_value" => sys::spin_lock_value_btf(args.key_size, args.value_size),
+                other => Err(format!("unknown BTF recipe `{other}`")),
+            };
+            match btf {
+                Ok(b) => {
+                    args.btf_fd = Some(b.btf.fd());
+                    args.btf_key_type_id = b.key_type_id;
+                    args.btf_value_type_id = b.value_type_id;
+                    self._btf = Some(b);
+                }
+                Err(message) => return Err(Verdict::Error { message }),
+            }
+        }
+        let flags: Vec<&str> = a.map_flags.iter().flatten().map(|f| f.name()).collect();
+        let what = format!(
+            "BPF_MAP_CREATE(type={}, key_size={}, value_size={}, max_entries={}, flags=[{}]{})",
+            p.type_value,
+            args.key_size,
+            args.value_size,
+            args.max_entries,
+            flags.join("|"),
+            a.btf
+                .as_ref()
+                .map(|b| format!(", btf={b}"))
+                .unwrap_or_default()
+        );
+        match sys::map_create(&args) {
+            Ok(fd) => {
+                self.check(what, p.create_expect, Outcome::Ok)?;
+                Ok(Some(Map {
+                    fd,
+                    key_size: args.key_size as usize,
+                    value_size: args.value_size as usize,
+                    max_entries: args.max_entries,
+                    percpu: p.percpu,
+                    ncpu: self.env.possible_cpus as usize,
+                }))
+            }
+            Err(e) => {
+                self.check(what, p.create_expect, e)?;
+                Ok(None)
+            }
+        }
+    }
+
+    fn key(&self, m: &Map, d: &Option<Datum>) -> Result<Option<Vec<u8>>, Verdict> {
+        match d {
+            None => Ok(None),
+            Some(d) => encode(d, m.key_size)
+                .map(Some)
+                .map_err(|message| Verdict::Error {
+                    message: format!("key: {message}"),
+                }),
+        }
+    }
+
+    fn value(&self, m: &Map, d: &Datum) -> Result<Vec<u8>, Verdict> {
+        let one = encode(d, m.value_size).map_err(|message| Verdict::Error {
+            message: format!("value: {message}"),
+        })?;
+        if !m.percpu {
+            return Ok(one);
+        }
+        let mut all = vec![0u8; m.user_value_size()];
+        for cpu in 0..m.ncpu {
+            all[cpu * m.stride()..cpu * m.stride() + m.value_size].copy_from_slice(&one);
+        }
+        Ok(all)
+    }
+
+    /// Compare a looked-up value with `value` (every CPU) or `per_cpu`.
+    fn check_value(&mut self, m: &Map, what: &str, got: &[u8], op: &ElemOp) -> StepResult {
+        let slots: Vec<&[u8]> = if m.percpu {
+            (0..m.ncpu)
+                .map(|c| &got[c * m.stride()..c * m.stride() + m.value_size])
+                .collect()
+        } else {
+            vec![&got[..m.value_size]]
+        };
+        let wants: Vec<Datum> = match (&op.value, &op.per_cpu) {
+            (_, Some(list)) => list.clone(),
+            (Some(v), None) => vec![v.clone(); slots.len()],
+            (None, None) => return Ok(()),
+        };
+        if wants.len() != slots.len() {
+            return Err(Verdict::Error {
+                message: format!(
+                    "{what}: per_cpu lists {} values, the machine has {} possible CPUs",
+                    wants.len(),
+                    slots.len()
+                ),
+            });
+        }
+        for (i, (want, slot)) in wants.iter().zip(slots).enumerate() {
+            let w = encode(want, m.value_size).map_err(|message| Verdict::Error { message })?;
+            let cpu = if m.percpu {
+                format!(" on CPU {i}")
+            } else {
+                String::new()
+            };
+            self.expected
+                .push(format!("{what} value{cpu} = {}", hex(&w)));
+            if w != slot {
+                return Err(Verdict::Fail {
+                    expected: format!("{what} value{cpu} = {}", hex(&w)),
+                    observed: format!("{what} value{cpu} = {}", hex(slot)),
+                });
+            }
+            self.trace
+                .push(format!("{what} value{cpu} = {}", hex(slot)));
+        }
+        Ok(())
+    }
+
+    fn elem(&mut self, m: &Map, step: &Step, op: &ElemOp) -> StepResult {
+        let key = self.key(m, &op.key)?;
+        let flags = op.flags.value();
+        let fl = if op.flags.is_default() {
+            String::new()
+        } else {
+            format!(", {}", op.flags.names())
+        };
+        let mut buf = vec![0u8; m.user_value_size()];
+        match step {
+            Step::Update(_) => {
+                let v = self.value(m, op.value.as_ref().unwrap_or(&Datum::Int(0)))?;
+                let what = format!(
+                    "update(key={}, value={}{fl})",
+                    show(&op.key),
+                    show(&op.value)
+                );
+                self.check(
+                    what,
+                    op.expect,
+                    sys::update(&m.fd, key.as_deref(), &v, flags),
+                )
+            }
+            Step::Lookup(_) | Step::LookupAndDelete(_) => {
+                let del = matches!(step, Step::LookupAndDelete(_));
+                let name = if del { "lookup_and_delete" } else { "lookup" };
+                let what = format!("{name}(key={}{fl})", show(&op.key));
+                let got = if del {
+                    sys::lookup_and_delete(&m.fd, key.as_deref(), &mut buf, flags)
+                } else {
+                    sys::lookup(&m.fd, key.as_deref(), &mut buf, flags)
+                };
+                self.check(what.clone(), op.expect, got)?;
+                if got.is_ok() {
+                    self.check_value(m, &what, &buf, op)?;
+                }
+                Ok(())
+            }
+            Step::Delete(_) => {
+                let what = format!("delete(key={}{fl})", show(&op.key));
+                self.check(what, op.expect, sys::delete(&m.fd, key.as_deref(), flags))
+            }
+            _ => unreachable!("elem() is only called for element steps"),
+        }
+    }
+
+    fn next_key(&mut self, m: &Map, op: &NextKeyOp) -> StepResult {
+        let key = self.key(m, &op.key)?;
+        let mut next = vec![0u8; m.key_size.max(1)];
+        let what = format!("get_next_key(key={})", show(&op.key));
+        let got = sys::get_next_key(&m.fd, key.as_deref(), &mut next);
+        self.check(what.clone(), op.expect, got)?;
+        if let (Outcome::Ok, Some(want)) = (got, &op.next) {
+            let w = encode(want, m.key_size).map_err(|message| Verdict::Error { message })?;
+            self.expected.push(format!("{what} next = {}", hex(&w)));
+            if w != next[..m.key_size] {
+                return Err(Verdict::Fail {
+                    expected: format!("{what} next = {}", hex(&w)),
+                    observed: format!("{what} next = {}", hex(&next[..m.key_size])),
+                });
+            }
+            self.trace.push(format!("{what} next = {}", hex(&w)));
+        }
+        Ok(())
+    }
+
+    fn batch(&mut self, m: &Map, step: &Step, op: &BatchOp) -> StepResult {
+        let flags = op.flags.value();
+        let (what, got, n, keys_out) = match step {
+            Step::LookupBatch(_) | Step::LookupAndDeleteBatch(_) => {
+                let del = matches!(step, Step::LookupAndDeleteBatch(_));
+                let count = op.count.unwrap_or(m.max_entries).max(1);
+                let mut keys = vec![0u8; m.key_size.max(1) * count as usize];
+                let mut vals = vec![0u8; m.user_value_size() * count as usize];
+                let (got, n) = sys::lookup_batch(&m.fd, del, &mut keys, &mut vals, count, flags);
+                let name = if del {
+                    "lookup_and_delete_batch"
+                } else {
+                    "lookup_batch"
+                };
+                let read: Vec<Vec<u8>> = if m.key_size == 0 {
+                    Vec::new()
+                } else {
+                    keys.chunks(m.key_size)
+                        .take(n as usize)
+                        .map(|c| c.to_vec())
+                        .collect()
+                };
+                (format!("{name}(count={count})"), got, n, Some(read))
+            }
+            Step::UpdateBatch(_) => {
+                let mut keys = Vec::new();
+                let mut vals = Vec::new();
+                for (i, k) in op.keys.iter().enumerate() {
+                    keys.extend(
+                        encode(k, m.key_size).map_err(|message| Verdict::Error { message })?,
+                    );
+                    vals.extend(self.value(m, op.values.get(i).unwrap_or(&Datum::Int(0)))?);
+                }
+                let (got, n) = sys::update_batch(&m.fd, &keys, &vals, op.keys.len() as u32, flags);
+                (
+                    format!("update_batch(keys={})", op.keys.len()),
+                    got,
+                    n,
+                    None,
+                )
+            }
+            Step::DeleteBatch(_) => {
+                let mut keys = Vec::new();
+                for k in &op.keys {
+                    keys.extend(
+                        encode(k, m.key_size).map_err(|message| Verdict::Error { message })?,
+                    );
+                }
+                let (got, n) = sys::delete_batch(&m.fd, &keys, op.keys.len() as u32, flags);
+                (
+                    format!("delete_batch(keys={})", op.keys.len()),
+                    got,
+                    n,
+                    None,
+                )
+            }
+            _ => unreachable!("batch() is only called for batch steps"),
+        };
+        self.check(what.clone(), op.expect, got)?;
+        if let Some(want) = op.processed {
+            self.expected.push(format!("{what} count = {want}"));
+            if want != n {
+                return Err(mismatch(format!("{what} count"), want, n));
+            }
+        }
+        if let (Some(want), Some(read)) = (&op.got_keys, keys_out) {
+            let mut w: Vec<Vec<u8>> = want
+                .iter()
+                .map(|k| encode(k, m.key_size))
+                .collect::<Result<_, _>>()
+                .map_err(|message| Verdict::Error { message })?;
+            let mut r = read;
+            w.sort();
+            r.sort();
+            let fmt = |v: &Vec<Vec<u8>>| v.iter().map(|k| hex(k)).collect::<Vec<_>>().join(",");
+            self.expected.push(format!("{what} keys = {{{}}}", fmt(&w)));
+            if w != r {
+                return Err(mismatch(
+                    format!("{what} keys"),
+                    format!("{{{}}}", fmt(&w)),
+                    format!("{{{}}}", fmt(&r)),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn mmap(&mut self, m: &Map, op: &MmapOp) -> StepResult {
+        let pages = op.pages.unwrap_or(1);
+        let what = format!(
+            "mmap(pages={pages}, offset={}, {})",
+            op.offset_pages,
+            if op.writable {
+                "PROT_READ|PROT_WRITE"
+            } else {
+                "PROT_READ"
+            }
+        );
+        match sys::mmap(&m.fd, op.writable, op.offset_pages, pages) {
+            Ok(mapping) => {
+                self.check(what, op.expect, Outcome::Ok)?;
+                if let Some(v) = op.store {
+                    // SAFETY: the mapping is at least one page, writable when store is set (lint).
+                    unsafe { std::ptr::write_volatile(mapping.addr as *mut u64, v) };
+                    self.trace
+                        .push(format!("store {v} at offset 0 of the mapping"));
+                }
+                Ok(())
+            }
+            Err(e) => self.check(what, op.expect, e),
+        }
+    }
+
+    fn fill(&mut self, m: &Map, start: u64, count: Option<u64>) -> StepResult {
+        let count = count.unwrap_or(m.max_entries as u64);
+        for k in start..start + count {
+            let key = if m.key_size == 0 {
+                None
+            } else {
+                Some(
+                    encode(&Datum::Int(k), m.key_size)
+                        .map_err(|message| Verdict::Error { message })?,
+                )
+            };
+            let v = self.value(m, &Datum::Int(k))?;
+            let got = sys::update(&m.fd, key.as_deref(), &v, 0);
+            if got != Outcome::Ok {
+                return Err(Verdict::Error {
+                    message: format!("fill: update(key={k}) -> {got}"),
+                });
+            }
+        }
+        self.trace.push(format!(
+            "fill: update keys {start}..{} -> ok",
+            start + count
+        ));
+        Ok(())
+    }
+
+    fn keys(&mut self, m: &Map, op: &KeysOp) -> StepResult {
+        let mut seen: Vec<Vec<u8>> = Vec::new();
+        let mut cur: Option<Vec<u8>> = None;
+        let limit = m.max_entries as usize * 2 + 16;
+        let end = loop {
+            let mut next = vec![0u8; m.key_size.max(1)];
+            let got = sys::get_next_key(&m.fd, cur.as_deref(), &mut next);
+            if got != Outcome::Ok {
+                break got;
+            }
+            next.truncate(m.key_size);
+            seen.push(next.clone());
+            cur = Some(next);
+            if seen.len() > limit {
+                break Outcome::Err(Errno::ELOOP);
+            }
+        };
+        let mut want: Vec<Vec<u8>> = op
+            .expect
+            .iter()
+            .map(|k| encode(k, m.key_size))
+            .collect::<Result<_, _>>()
+            .map_err(|message| Verdict::Error { message })?;
+        let mut got = seen.clone();
+        if !op.ordered {
+            want.sort();
+            got.sort();
+        }
+        let fmt = |v: &Vec<Vec<u8>>| v.iter().map(|k| hex(k)).collect::<Vec<_>>().join(", ");
+        let what = if op.ordered {
+            "keys in get_next_key order"
+        } else {
+            "set of keys via get_next_key"
+        };
+        self.trace
+            .push(format!("{what}: [{}], then {end}", fmt(&seen)));
+        self.expected
+            .push(format!("{what}: [{}], then ENOENT", fmt(&want)));
+        if want != got || end != Outcome::Err(Errno::ENOENT) {
+            return Err(Verdict::Fail {
+                expected: format!("{what}: [{}], then ENOENT", fmt(&want)),
+                observed: format!("{what}: [{}], then {end}", fmt(&seen)),
+            });
+        }
+        Ok(())
+    }
+
+    /// A writer thread flips the element between two uniform patterns while
+    /// a reader thread checks that every read is uniform.
+    fn torn(&mut self, m: &Map, op: &TornOp) -> StepResult {
+        let flags = op.flags.value();
+        let key = vec![0u8; m.key_size];
+        let size = m.user_value_size();
+        let skip = op.skip_bytes as usize;
+        let pattern = |b: u8| {
+            let mut v = vec![b; size];
+            v[..skip.min(size)].fill(0);
+            v
+        };
+        let (a, b) = (pattern(0xaa), pattern(0x55));
+        let first = sys::update(&m.fd, Some(&key), &a, flags);
+        self.check(
+            format!(
+                "update(key=0, pattern 0xaa{})",
+                if flags != 0 { ", BPF_F_LOCK" } else { "" }
+            ),
+            Outcome::Ok,
+            first,
+        )?;
+        let stop = AtomicBool::new(false);
+        let writes = AtomicU64::new(0);
+        let write_err = AtomicU64::new(0);
+        let budget = Duration::from_millis(op.budget_ms);
+        let (reads, torn, read_err) = std::thread::scope(|s| {
+            s.spawn(|| {
+                let mut flip = false;
+                while !stop.load(Ordering::Relaxed) {
+                    let v = if flip { &a } else { &b };
+                    if sys::update(&m.fd, Some(&key), v, flags) != Outcome::Ok {
+                        write_err.fetch_add(1, Ordering::Relaxed);
+                    }
+                    writes.fetch_add(1, Ordering::Relaxed);
+                    flip = !flip;
+                }
+            });
+            let start = Instant::now();
+            let (mut reads, mut torn, mut errs) = (0u64, 0u64, 0u64);
+            let mut buf = vec![0u8; size];
+            while start.elapsed() < budget {
+                if sys::lookup(&m.fd, Some(&key), &mut buf, flags) != Outcome::Ok {
+                    errs += 1;
+                    continue;
+                }
+                reads += 1;
+                let body = &buf[skip.min(size)..];
+                if let Some(first) = body.first() {
+                    if body.iter().any(|x| x != first) {
+                        torn += 1;
+                    }
+                }
+            }
+            stop.store(true, Ordering::Relaxed);
+            (reads, torn, errs)
+        });
+        let writes = writes.load(Ordering::Relaxed);
+        let write_err = write_err.load(Ordering::Relaxed);
+        self.measurement = Some(serde_json::json!({
+            "budget_ms": op.budget_ms, "reads": reads, "writes": writes, "torn_reads": torn,
+            "read_errors": read_err, "write_errors": write_err,
+        }));
+        let what = format!(
+            "{reads} lookups against {writes} updates in {} ms",
+            op.budget_ms
+        );
+        self.trace.push(format!(
+            "{what}: {torn} torn, {read_err} read errors, {write_err} write errors"
+        ));
+        if read_err > 0 || write_err > 0 || reads == 0 || writes == 0 {
+            return Err(Verdict::Fail {
+                expected: "every concurrent lookup and update succeeds".into(),
+                observed: format!("{what}: {read_err} lookup errors, {write_err} update errors"),
+            });
+        }
+        if let Some(max) = op.torn_at_most {
+            self.expected.push(format!("at most {max} torn reads"));
+            if torn > max {
+                return Err(mismatch(
+                    what,
+                    format!("at most {max} torn reads"),
+                    format!("{torn} torn reads"),
+                ));
+            }
+        }
+        if let Some(min) = op.torn_at_least {
+            self.expected.push(format!("at least {min} torn reads"));
+            if torn < min {
+                return Err(mismatch(
+                    what,
+                    format!("at least {min} torn reads"),
+                    format!("{torn} torn reads"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn step(&mut self, m: &Map, step: &Step) -> StepResult {
+        match step {
+            Step::Update(op) | Step::Lookup(op) | Step::Delete(op) | Step::LookupAndDelete(op) => {
+                self.elem(m, step, op)
+            }
+            Step::GetNextKey(op) => self.next_key(m, op),
+            Step::LookupBatch(op)
+            | Step::UpdateBatch(op)
+            | Step::DeleteBatch(op)
+            | Step::LookupAndDeleteBatch(op) => self.batch(m, step, op),
+            Step::Freeze(op) => self.check("freeze()".into(), op.expect, sys::freeze(&m.fd)),
+            Step::Mmap(op) => self.mmap(m, op),
+            Step::Fill(op) => self.fill(m, op.start, op.count),
+            Step::Keys(op) => self.keys(m, op),
+            Step::TornRead(op) => self.torn(m, op),
+        }
+    }
+}
+
+/// Run one program. The maps it creates are closed before this returns.
+pub fn execute(program: &Program, env: &Env) -> Execution {
+    let mut r = Runner {
+        env,
+        trace: Vec::new(),
+        expected: Vec::new(),
+        measurement: None,
+        _btf: None,
+    };
+    let verdict = (|| -> Result<(), Verdict> {
+        let Some(map) = r.create(program)? else {
+            if !program.steps.is_empty() {
+                return Err(Verdict::Error {
+                    message: "map creation was expected to fail, but steps follow".into(),
+                });
+            }
+            return Ok(());
+        };
+        for step in &program.steps {
+            r.step(&map, step)?;
+        }
+        Ok(())
+    })();
+    Execution {
+        verdict: verdict.err().unwrap_or(Verdict::Pass),
+        trace: r.trace,
+        expected: r.expected,
+        measurement: r.measurement,
+    }
+}
+
+/// Flags rendered for messages.
+pub fn flag_names(f: &Flags) -> String {
+    f.names()
+}
