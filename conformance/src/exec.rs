@@ -2,6 +2,7 @@
 //! compares every outcome with the spec. Every verdict carries the trace of
 //! syscalls that produced it.
 
+use crate::fixtures::{FixtureError, Fixtures};
 use crate::sys::{self, CreateArgs, LoadedBtf};
 use mapspec_spec::{
     BatchOp, CreateAttrs, Datum, ElemOp, Errno, Flags, KeysOp, MmapOp, NextKeyOp, Outcome, Program,
@@ -122,6 +123,7 @@ struct Runner<'a> {
     expected: Vec<String>,
     measurement: Option<serde_json::Value>,
     _btf: Option<LoadedBtf>,
+    fixtures: Fixtures,
 }
 
 type StepResult = Result<(), Verdict>;
@@ -659,7 +661,67 @@ impl Runner<'_> {
     }
 }
 
-/// Run one program. The maps it creates are closed before this returns.
+fn resolve_datum(d: &mut Datum, fx: &mut Fixtures, trace: &mut Vec<String>) -> Result<(), Verdict> {
+    if let Datum::Fd { fd } = d {
+        let name = fd.clone();
+        let raw = fx.fd(&name).map_err(|e| match e {
+            FixtureError::Unavailable { .. } => Verdict::Skip {
+                reason: e.to_string(),
+            },
+            FixtureError::Failed { .. } => Verdict::Error {
+                message: e.to_string(),
+            },
+        })?;
+        trace.push(format!("fixture {name} = fd {raw}"));
+        *d = Datum::Int(raw as u64);
+    }
+    Ok(())
+}
+
+/// Replace every `{fd: NAME}` in the steps with the fd of a live fixture.
+fn resolve_fixtures(
+    steps: &mut [Step],
+    fx: &mut Fixtures,
+    trace: &mut Vec<String>,
+) -> Result<(), Verdict> {
+    for step in steps {
+        match step {
+            Step::Update(o) | Step::Lookup(o) | Step::Delete(o) | Step::LookupAndDelete(o) => {
+                for d in o
+                    .key
+                    .iter_mut()
+                    .chain(o.value.iter_mut())
+                    .chain(o.per_cpu.iter_mut().flatten())
+                {
+                    resolve_datum(d, fx, trace)?;
+                }
+            }
+            Step::GetNextKey(o) => {
+                for d in o.key.iter_mut().chain(o.next.iter_mut()) {
+                    resolve_datum(d, fx, trace)?;
+                }
+            }
+            Step::LookupBatch(o)
+            | Step::UpdateBatch(o)
+            | Step::DeleteBatch(o)
+            | Step::LookupAndDeleteBatch(o) => {
+                for d in o
+                    .keys
+                    .iter_mut()
+                    .chain(o.values.iter_mut())
+                    .chain(o.got_keys.iter_mut().flatten())
+                {
+                    resolve_datum(d, fx, trace)?;
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Run one program. The maps and fixtures it creates are closed before
+/// this returns.
 pub fn execute(program: &Program, env: &Env) -> Execution {
     let mut r = Runner {
         env,
@@ -667,8 +729,12 @@ pub fn execute(program: &Program, env: &Env) -> Execution {
         expected: Vec::new(),
         measurement: None,
         _btf: None,
+        fixtures: Fixtures::default(),
     };
+    let mut program = program.clone();
     let verdict = (|| -> Result<(), Verdict> {
+        resolve_fixtures(&mut program.steps, &mut r.fixtures, &mut r.trace)?;
+        let program = &program;
         let Some(map) = r.create(program)? else {
             if !program.steps.is_empty() {
                 return Err(Verdict::Error {

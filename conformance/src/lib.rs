@@ -2,6 +2,7 @@
 //! bpf(2) on the running kernel.
 
 pub mod exec;
+pub mod fixtures;
 pub mod kernel;
 pub mod runner;
 pub mod sys;

@@ -201,6 +201,29 @@ fn datum_len_ok(d: &Datum, size: Option<u32>) -> Result<(), String> {
     }
 }
 
+/// Every key and value a step mentions.
+fn step_data(step: &Step) -> Vec<&Datum> {
+    match step {
+        Step::Update(o) | Step::Lookup(o) | Step::Delete(o) | Step::LookupAndDelete(o) => o
+            .key
+            .iter()
+            .chain(o.value.iter())
+            .chain(o.per_cpu.iter().flatten())
+            .collect(),
+        Step::GetNextKey(o) => o.key.iter().chain(o.next.iter()).collect(),
+        Step::LookupBatch(o)
+        | Step::UpdateBatch(o)
+        | Step::DeleteBatch(o)
+        | Step::LookupAndDeleteBatch(o) => o
+            .keys
+            .iter()
+            .chain(o.values.iter())
+            .chain(o.got_keys.iter().flatten())
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
 fn validate_steps(
     spec: &MapSpec,
     steps: &[Step],
@@ -233,6 +256,18 @@ fn validate_steps(
                     let mut vp = p.clone();
                     vp.push(key("value"));
                     ctx.at(&vp, format!("value: {m}"));
+                }
+            }
+        }
+        for d in step_data(step) {
+            if let Datum::Fd { fd } = d {
+                if !crate::names::FIXTURES.contains(&fd.as_str()) {
+                    let hint = did_you_mean(fd, crate::names::FIXTURES.iter().copied())
+                        .map(|s| format!(", did you mean `{s}`?"))
+                        .unwrap_or_else(|| {
+                            format!(" (known: {})", crate::names::FIXTURES.join(", "))
+                        });
+                    ctx.at(&p, format!("unknown fixture `{fd}`{hint}"));
                 }
             }
         }

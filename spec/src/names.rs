@@ -113,6 +113,9 @@ symbolic!(
     CAP_NET_ADMIN = 12, CAP_SYS_ADMIN = 21, CAP_PERFMON = 38, CAP_BPF = 39,
 });
 
+/// Fixtures a spec may reference as `{fd: NAME}`; the runner creates them.
+pub const FIXTURES: &[&str] = &["prog"];
+
 /// The result of one operation: success, or a specific errno.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Outcome {
