@@ -5,6 +5,7 @@
 pub mod claim;
 pub mod load;
 pub mod model;
+pub mod mutate;
 pub mod names;
 pub mod results;
 pub mod schema;

@@ -197,11 +197,40 @@ pub enum Datum {
 }
 
 /// Element flags: one name or a list, OR-ed together.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 #[serde(untagged)]
 pub enum Flags {
     One(ElemFlag),
     Many(Vec<ElemFlag>),
+}
+
+// Hand-written so that a misspelt flag gets "did you mean" instead of
+// serde's "did not match any variant of untagged enum".
+impl<'de> Deserialize<'de> for Flags {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Flags;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an update flag name or a list of them")
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Flags, E> {
+                ElemFlag::deserialize(serde::de::value::StrDeserializer::<E>::new(s))
+                    .map(Flags::One)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Flags, A::Error> {
+                let mut v = Vec::new();
+                while let Some(f) = seq.next_element::<ElemFlag>()? {
+                    v.push(f);
+                }
+                Ok(Flags::Many(v))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 impl Default for Flags {

@@ -1,0 +1,161 @@
+//! Tests against the live kernel. They need root (CAP_BPF and friends),
+//! which is why their names start with `root_`; CI runs as root.
+
+use mapspec_conformance::kernel::{detect_kernel, kernel_version};
+use mapspec_conformance::runner::{run, run_claim, RunOptions};
+use mapspec_spec::results::Status;
+use mapspec_spec::{load_str, MapSpec};
+use rstest::rstest;
+use std::path::{Path, PathBuf};
+
+fn require_root() {
+    // SAFETY: geteuid has no preconditions.
+    assert_eq!(
+        unsafe { libc::geteuid() },
+        0,
+        "this test drives bpf(2) and must run as root"
+    );
+}
+
+fn spec_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec")
+}
+
+fn quick() -> RunOptions {
+    RunOptions {
+        quick: true,
+        ..Default::default()
+    }
+}
+
+#[test]
+fn root_live_run_passes_on_this_kernel() {
+    require_root();
+    let specs = mapspec_spec::load_dir(&spec_dir()).expect("specs load");
+    let report = run(&specs, &quick());
+    let bad: Vec<String> = report
+        .results
+        .iter()
+        .filter(|r| matches!(r.status, Status::Fail | Status::Error))
+        .map(|r| {
+            format!(
+                "{} [{}]\n  expected: {}\n  observed: {}",
+                r.claim,
+                r.status.as_str(),
+                r.expected,
+                r.observed
+            )
+        })
+        .collect();
+    assert!(
+        bad.is_empty(),
+        "{} claims did not pass:\n{}",
+        bad.len(),
+        bad.join("\n")
+    );
+    for r in &report.results {
+        if r.status == Status::Skip {
+            assert!(
+                r.reason.as_deref().is_some_and(|s| !s.is_empty()),
+                "{} skipped without a reason",
+                r.claim
+            );
+        }
+        if r.status == Status::Pass {
+            assert!(
+                !r.observed.is_empty(),
+                "{} passed without syscall evidence",
+                r.claim
+            );
+        }
+    }
+}
+
+fn open_fds() -> usize {
+    std::fs::read_dir("/proc/self/fd")
+        .map(|d| d.count())
+        .unwrap_or(0)
+}
+
+#[test]
+fn root_run_leaks_no_file_descriptors() {
+    require_root();
+    let specs = mapspec_spec::load_dir(&spec_dir()).expect("specs load");
+    // The first run warms up lazily opened files (libbpf feature probes...).
+    run(&specs, &quick());
+    let before = open_fds();
+    let report = run(&specs, &quick());
+    let after = open_fds();
+    assert!(report.results.len() > 10);
+    assert_eq!(
+        before,
+        after,
+        "file descriptors leaked over a run of {} claims",
+        report.results.len()
+    );
+}
+
+/// Flip every expected errno, outcome and value of a spec, one at a time:
+/// each mutant must make the runner report a failure for that claim.
+#[rstest]
+fn root_every_mutation_of_a_spec_fails(#[files("../spec/maps/*.yaml")] path: PathBuf) {
+    require_root();
+    let info = detect_kernel();
+    let kv = kernel_version(&info);
+    let src = std::fs::read_to_string(&path).unwrap();
+    let original = load_str(&path, &src).expect("spec loads");
+    let baseline: Vec<(String, Status)> = original
+        .claims()
+        .iter()
+        .map(|c| {
+            (
+                c.meta.id.clone(),
+                run_claim(&original, c, &info, kv, &quick()).status,
+            )
+        })
+        .collect();
+    let doc = mapspec_spec::yaml::from_str_value(&src).unwrap();
+    let mutants = mapspec_spec::mutate::mutants(&doc);
+    assert!(
+        !mutants.is_empty(),
+        "{} has nothing to mutate",
+        path.display()
+    );
+    let mut uncaught = Vec::new();
+    for m in mutants {
+        let text = mapspec_spec::yaml::to_string(&m.doc);
+        let spec: MapSpec = match load_str(&path, &text) {
+            Ok(s) => s,
+            Err(_) => continue, // lint already rejects this mutant
+        };
+        let claims: Vec<_> = spec
+            .claims()
+            .into_iter()
+            .filter(|c| match (&m.claim_id, &m.situation) {
+                (Some(id), _) => &c.meta.id == id,
+                (None, Some(sit)) => match &c.kind {
+                    mapspec_spec::ClaimKind::Command { situation, .. }
+                    | mapspec_spec::ClaimKind::UpdateFlag { situation, .. } => situation == sit,
+                    _ => false,
+                },
+                _ => false,
+            })
+            .collect();
+        for c in claims {
+            let was = baseline
+                .iter()
+                .find(|(id, _)| *id == c.meta.id)
+                .map(|(_, s)| *s);
+            let now = run_claim(&spec, &c, &info, kv, &quick()).status;
+            let caught = now == Status::Fail || (was == Some(Status::Skip) && now == Status::Skip);
+            if !caught {
+                uncaught.push(format!("{} ({}): {:?}", m.description, c.global_id, now));
+            }
+        }
+    }
+    assert!(
+        uncaught.is_empty(),
+        "mutants that did not fail:\n{}",
+        uncaught.join("\n")
+    );
+}
