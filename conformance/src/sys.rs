@@ -290,7 +290,7 @@ fn cs(s: &str) -> CString {
 /// BTF for a value of `value_size` bytes that starts with a
 /// `struct bpf_spin_lock` and continues with u64 words, and an int key.
 pub fn spin_lock_value_btf(key_size: u32, value_size: u32) -> Result<LoadedBtf, String> {
-    if value_size < 8 || value_size % 8 != 0 {
+    if value_size < 8 || !value_size.is_multiple_of(8) {
         return Err(format!(
             "spin_lock_value needs a value_size that is a multiple of 8, got {value_size}"
         ));
