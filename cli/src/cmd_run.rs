@@ -37,6 +37,10 @@ pub struct Args {
     /// Leave timing fields out of JSON (for byte-identical reruns).
     #[arg(long)]
     pub no_timings: bool,
+    /// Also save the JSON report, without timings, to this file (atomically),
+    /// whatever `--format` shows. This is what docgen reads.
+    #[arg(long, value_name = "FILE")]
+    pub save: Option<PathBuf>,
 }
 
 fn is_root() -> bool {
@@ -101,6 +105,11 @@ pub fn main(a: Args) -> anyhow::Result<u8> {
         Format::Json => report.to_json(),
         Format::Junit => junit(&report)?,
     };
+    if let Some(path) = &a.save {
+        let stable = report.clone().without_timings();
+        write_atomic(path, stable.to_json().as_bytes())
+            .with_context(|| format!("saving results to {}", path.display()))?;
+    }
     match &a.output {
         Some(path) => write_atomic(path, text.as_bytes())
             .with_context(|| format!("writing {}", path.display()))?,

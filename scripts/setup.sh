@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs what mapspec needs on a Debian machine, as root. Idempotent: it
+# only calls apt when something is missing.
+set -euo pipefail
+
+pkgs=(
+  pkg-config libelf-dev zlib1g-dev libzstd-dev   # libbpf-sys, also for the static runner
+  clang llvm libbpf-dev                          # kernel-side BPF programs and C examples
+  qemu-system-x86 cpio                           # the kernel matrix
+  python3-venv                                   # Sphinx, to validate Documentation/
+  gnupg debian-archive-keyring                   # apt's signature checks in the matrix
+)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! command -v cargo >/dev/null; then
+  echo "setup: cargo not found. Install a Rust toolchain (https://rustup.rs, 1.82 or newer) and rerun." >&2
+  exit 2
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "setup: mapspec drives bpf(2) and boots kernels: run this as root." >&2
+  exit 2
+fi
