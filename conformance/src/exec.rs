@@ -93,6 +93,19 @@ fn encode(d: &Datum, size: usize) -> Result<Vec<u8>, String> {
     }
 }
 
+/// `base + n * step` for each of `n` CPUs (integer values only).
+fn per_cpu_values(base: &Datum, step: u64, n: usize) -> Result<Vec<Datum>, Verdict> {
+    match base {
+        Datum::Int(v) => Ok((0..n as u64).map(|c| Datum::Int(v + c * step)).collect()),
+        other => Err(Verdict::Error {
+            message: format!(
+                "per_cpu_step needs an integer value, got {}",
+                show(&Some(other.clone()))
+            ),
+        }),
+    }
+}
+
 fn show(d: &Option<Datum>) -> String {
     match d {
         None => "NULL".into(),
@@ -258,6 +271,9 @@ impl Runner<'_> {
         };
         let wants: Vec<Datum> = match (&op.value, &op.per_cpu) {
             (_, Some(list)) => list.clone(),
+            (Some(v), None) if m.percpu && op.per_cpu_step.is_some() => {
+                per_cpu_values(v, op.per_cpu_step.unwrap_or(0), slots.len())?
+            }
             (Some(v), None) => vec![v.clone(); slots.len()],
             (None, None) => return Ok(()),
         };
@@ -302,7 +318,20 @@ impl Runner<'_> {
         let mut buf = vec![0u8; m.user_value_size()];
         match step {
             Step::Update(_) => {
-                let v = self.value(m, op.value.as_ref().unwrap_or(&Datum::Int(0)))?;
+                let base = op.value.as_ref().unwrap_or(&Datum::Int(0));
+                let v = match op.per_cpu_step {
+                    Some(step) if m.percpu => {
+                        let mut all = vec![0u8; m.user_value_size()];
+                        for (cpu, d) in per_cpu_values(base, step, m.ncpu)?.iter().enumerate() {
+                            let one = encode(d, m.value_size)
+                                .map_err(|message| Verdict::Error { message })?;
+                            all[cpu * m.stride()..cpu * m.stride() + m.value_size]
+                                .copy_from_slice(&one);
+                        }
+                        all
+                    }
+                    _ => self.value(m, base)?,
+                };
                 let what = format!(
                     "update(key={}, value={}{fl})",
                     show(&op.key),
@@ -317,7 +346,17 @@ impl Runner<'_> {
             Step::Lookup(_) | Step::LookupAndDelete(_) => {
                 let del = matches!(step, Step::LookupAndDelete(_));
                 let name = if del { "lookup_and_delete" } else { "lookup" };
-                let what = format!("{name}(key={}{fl})", show(&op.key));
+                if let Some(input) = &op.input {
+                    buf = self.value(m, input)?;
+                }
+                let what = match &op.input {
+                    Some(_) => format!(
+                        "{name}(key={}, value={}{fl})",
+                        show(&op.key),
+                        show(&op.input)
+                    ),
+                    None => format!("{name}(key={}{fl})", show(&op.key)),
+                };
                 let got = if del {
                     sys::lookup_and_delete(&m.fd, key.as_deref(), &mut buf, flags)
                 } else {
@@ -519,6 +558,30 @@ impl Runner<'_> {
             .map(|k| encode(k, m.key_size))
             .collect::<Result<_, _>>()
             .map_err(|message| Verdict::Error { message })?;
+        if let Some(max) = op.at_most {
+            let fmt = |v: &Vec<Vec<u8>>| v.iter().map(|k| hex(k)).collect::<Vec<_>>().join(", ");
+            let mut distinct = seen.clone();
+            distinct.sort();
+            distinct.dedup();
+            let missing: Vec<Vec<u8>> =
+                want.iter().filter(|k| !seen.contains(k)).cloned().collect();
+            let expected = format!(
+                "at most {max} distinct keys including [{}], then ENOENT",
+                fmt(&want)
+            );
+            let observed = format!("{} keys [{}], then {end}", seen.len(), fmt(&seen));
+            self.trace
+                .push(format!("keys via get_next_key: {observed}"));
+            self.expected.push(expected.clone());
+            if seen.len() > max as usize
+                || distinct.len() != seen.len()
+                || !missing.is_empty()
+                || end != Outcome::Err(Errno::ENOENT)
+            {
+                return Err(Verdict::Fail { expected, observed });
+            }
+            return Ok(());
+        }
         let mut got = seen.clone();
         if !op.ordered {
             want.sort();

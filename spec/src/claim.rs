@@ -164,6 +164,7 @@ fn command_step(
         per_cpu: None,
         flags: flags.clone(),
         expect,
+        ..Default::default()
     };
     match cmd {
         Command::Lookup => Step::Lookup(elem),

@@ -281,6 +281,14 @@ pub struct ElemOp {
     /// For per-CPU lookups: the value expected in each CPU's slot, in order.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub per_cpu: Option<Vec<Datum>>,
+    /// For per-CPU maps, whatever the number of CPUs: CPU n's slot holds
+    /// `value + n * per_cpu_step` (written by update, expected by lookup).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub per_cpu_step: Option<u64>,
+    /// For lookups: what the value buffer holds before the call. A bloom
+    /// filter reads the value to test from it instead of writing one back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input: Option<Datum>,
     #[serde(default, skip_serializing_if = "Flags::is_default")]
     pub flags: Flags,
     #[serde(default = "ok", skip_serializing_if = "is_ok")]
@@ -369,10 +377,17 @@ pub struct FillOp {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KeysOp {
+    /// The keys expected, as a set (or a sequence with `ordered`). With
+    /// `at_most`: keys that must be among those seen.
+    #[serde(default)]
     pub expect: Vec<Datum>,
     /// Compare as a sequence instead of as a set.
     #[serde(default)]
     pub ordered: bool,
+    /// Instead of an exact set: at most this many distinct keys, each seen
+    /// once (for maps that evict, such as LRU maps).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at_most: Option<u32>,
 }
 
 /// A statistical race between a writer and a reader thread on one element.
