@@ -1,1 +1,113 @@
-//! placeholder
+//! The kernel matrix: boots unmodified Debian kernels in QEMU, runs the
+//! mapspec suite inside each as /init, and records what each kernel did.
+//!
+//! Host side: [`matrix::run`] fetches the locked kernel packages through a
+//! private apt configuration ([`fetch`]), packs the static runner and the
+//! specs into an initramfs ([`initramfs`]), boots each kernel ([`qemu`]) and
+//! collects the results from the guest's second serial port.
+//! Guest side: [`guest::main_as_init`], called by `mapspec matrix __guest`.
+
+pub mod compare;
+pub mod config;
+pub mod cpio;
+pub mod elf;
+pub mod fetch;
+pub mod guest;
+pub mod initramfs;
+pub mod matrix;
+pub mod qemu;
+pub mod table;
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum MatrixError {
+    #[error("cannot {what} {path}: {source}")]
+    Io {
+        what: &'static str,
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Config { path: PathBuf, message: String },
+    #[error("no kernel named {name:?} in kernels.yaml (known: {})", known.join(", "))]
+    UnknownKernel { name: String, known: Vec<String> },
+    #[error("neither XDG_CACHE_HOME nor HOME is set: no place for the kernel cache")]
+    NoCacheDir,
+    #[error("no *.yaml spec files in {dir}")]
+    NoSpecs { dir: PathBuf },
+    #[error(
+        "the runner {path} cannot be the guest's /init: {reason}.\n  \
+         Build a static one with `kernel-matrix/build-runner.sh` and run the matrix with that \
+         binary, or pass `--runner PATH`"
+    )]
+    RunnerNotStatic { path: PathBuf, reason: String },
+    #[error("`{program}` was not found: {hint}")]
+    MissingTool { program: String, hint: String },
+    #[error("kernel {kernel}: `{command}` failed: {stderr}")]
+    Apt {
+        kernel: String,
+        command: String,
+        stderr: String,
+    },
+    #[error(
+        "kernel {kernel} is not in {lock}; resolve it with `mapspec matrix --update-lock --only {kernel}`"
+    )]
+    NotLocked { kernel: String, lock: PathBuf },
+    #[error(
+        "kernel {kernel}: the locked {package} {version} is no longer in the Debian archive \
+         (available: {available}). Debian drops superseded versions; run \
+         `mapspec matrix --update-lock --only {kernel}` to pin a current one and re-run the matrix"
+    )]
+    LockedVersionGone {
+        kernel: String,
+        package: String,
+        version: String,
+        available: String,
+    },
+    #[error("kernel {kernel}: no package matching {pattern:?} in suites {suites}")]
+    NoPackage {
+        kernel: String,
+        pattern: String,
+        suites: String,
+    },
+    #[error("kernel {kernel}: sha256 of {what} is {actual}, but kernels.lock says {expected}")]
+    HashMismatch {
+        kernel: String,
+        what: String,
+        expected: String,
+        actual: String,
+    },
+    #[error("kernel {kernel}: {package} has no file matching {pattern:?}")]
+    ImageNotInPackage {
+        kernel: String,
+        package: String,
+        pattern: String,
+    },
+    #[error("kernel {kernel}: {reason}\n--- last lines of the console log ({log}) ---\n{tail}")]
+    Guest {
+        kernel: String,
+        reason: String,
+        log: PathBuf,
+        tail: String,
+    },
+    #[error("results for kernel release {release} differ between {first} and {second}")]
+    MergeConflict {
+        release: String,
+        first: PathBuf,
+        second: PathBuf,
+    },
+    #[error(transparent)]
+    Results(#[from] mapspec_spec::results::ResultsError),
+}
+
+impl MatrixError {
+    /// Problems of the machine or the setup (exit 2) rather than of a kernel
+    /// or a claim (exit 1).
+    pub fn is_environment(&self) -> bool {
+        !matches!(
+            self,
+            MatrixError::Guest { .. } | MatrixError::MergeConflict { .. } | MatrixError::HashMismatch { .. }
+        )
+    }
+}

@@ -1,0 +1,216 @@
+//! `--check` (a fresh run against the committed results) and `merge`.
+//!
+//! `--check` ignores `measurement`: statistical checks (concurrency, LRU
+//! eviction budgets) report counts that vary from boot to boot while the
+//! verdict does not. Everything else — status, expected, observed, reason,
+//! the kernel description and the claim set — must match exactly.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use mapspec_spec::results::{ClaimResult, RunReport};
+
+use crate::MatrixError;
+
+/// The report as compared: no timings, no measurements.
+pub fn normalized(r: &RunReport) -> RunReport {
+    let mut r = r.clone().without_timings();
+    for c in &mut r.results {
+        c.measurement = None;
+    }
+    r
+}
+
+/// Human-readable differences from `old` (committed) to `new` (this run).
+pub fn diff_reports(old: &RunReport, new: &RunReport) -> Vec<String> {
+    let (old, new) = (normalized(old), normalized(new));
+    let mut out = Vec::new();
+    if old.kernel != new.kernel {
+        out.push(format!("kernel: {:?} -> {:?}", old.kernel, new.kernel));
+    }
+    if old.quick != new.quick {
+        out.push(format!("quick: {} -> {}", old.quick, new.quick));
+    }
+    if old.format_version != new.format_version {
+        out.push(format!("format_version: {} -> {}", old.format_version, new.format_version));
+    }
+    let index = |r: &RunReport| -> BTreeMap<String, ClaimResult> {
+        r.results.iter().map(|c| (c.claim.clone(), c.clone())).collect()
+    };
+    let (a, b) = (index(&old), index(&new));
+    for (id, o) in &a {
+        match b.get(id) {
+            None => out.push(format!("{id}: in the committed results, not produced now")),
+            Some(n) if n != o => {
+                let mut fields = Vec::new();
+                let mut cmp = |name: &str, x: String, y: String| {
+                    if x != y {
+                        fields.push(format!("    {name}: {x:?} -> {y:?}"));
+                    }
+                };
+                cmp("status", o.status.as_str().into(), n.status.as_str().into());
+                cmp("expected", o.expected.clone(), n.expected.clone());
+                cmp("observed", o.observed.clone(), n.observed.clone());
+                cmp("reason", o.reason.clone().unwrap_or_default(), n.reason.clone().unwrap_or_default());
+                cmp("text", o.text.clone(), n.text.clone());
+                cmp("map_type", o.map_type.clone(), n.map_type.clone());
+                out.push(format!("{id}: changed\n{}", fields.join("\n")));
+            }
+            Some(_) => {}
+        }
+    }
+    for id in b.keys().filter(|id| !a.contains_key(*id)) {
+        out.push(format!("{id}: new, not in the committed results"));
+    }
+    // Same claims, same verdicts, but a different order still changes the
+    // committed bytes, which docgen and reviewers see.
+    if out.is_empty() && old != new {
+        out.push("same results in a different order or with a different summary/tool version".into());
+    }
+    out
+}
+
+/// The results file name of a report.
+pub fn file_name(r: &RunReport) -> String {
+    format!("{}.json", r.kernel.release)
+}
+
+/// Read the results of several shard directories into one set keyed by
+/// kernel release. The same release in two places must agree (measurements
+/// aside), else it is a conflict.
+pub fn merge(dirs: &[PathBuf]) -> Result<Vec<(RunReport, PathBuf)>, MatrixError> {
+    let mut by_release: BTreeMap<String, (RunReport, PathBuf)> = BTreeMap::new();
+    for d in dirs {
+        for (report, path) in read_dir_reports(d)? {
+            let release = report.kernel.release.clone();
+            match by_release.get(&release) {
+                Some((prev, prev_path)) if normalized(prev) != normalized(&report) => {
+                    return Err(MatrixError::MergeConflict {
+                        release,
+                        first: prev_path.clone(),
+                        second: path,
+                    });
+                }
+                Some(_) => {}
+                None => {
+                    by_release.insert(release, (report, path));
+                }
+            }
+        }
+    }
+    Ok(by_release.into_values().collect())
+}
+
+/// Every results file of a directory (or one file), with its path.
+pub fn read_dir_reports(path: &Path) -> Result<Vec<(RunReport, PathBuf)>, MatrixError> {
+    let files: Vec<PathBuf> = if path.is_dir() {
+        let mut v: Vec<PathBuf> = std::fs::read_dir(path)
+            .map_err(|source| MatrixError::Io {
+                what: "read",
+                path: path.to_path_buf(),
+                source,
+            })?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|e| e == "json"))
+            .collect();
+        v.sort();
+        v
+    } else {
+        vec![path.to_path_buf()]
+    };
+    files
+        .into_iter()
+        .map(|f| Ok((RunReport::read(&f)?, f)))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mapspec_spec::results::{KernelInfo, Status, Summary};
+
+    fn claim(id: &str, status: Status, m: Option<u64>) -> ClaimResult {
+        ClaimResult {
+            map_type: "BPF_MAP_TYPE_HASH".into(),
+            claim: id.into(),
+            text: "t".into(),
+            status,
+            expected: "e".into(),
+            observed: "o".into(),
+            reason: None,
+            measurement: m.map(|n| serde_json::json!({ "iterations": n })),
+            duration_us: Some(12),
+        }
+    }
+
+    fn report(release: &str, results: Vec<ClaimResult>) -> RunReport {
+        RunReport {
+            format_version: 1,
+            tool_version: "0.1.0".into(),
+            kernel: KernelInfo {
+                release: release.into(),
+                version: "6.1.176".into(),
+                machine: "x86_64".into(),
+                possible_cpus: 2,
+                online_cpus: 2,
+            },
+            quick: false,
+            summary: Summary::of(&results),
+            results,
+            duration_ms: Some(5),
+        }
+    }
+
+    #[test]
+    fn measurements_and_timings_are_ignored() {
+        let a = report("r", vec![claim("hash/a", Status::Pass, Some(1))]);
+        let b = report("r", vec![claim("hash/a", Status::Pass, Some(999))]);
+        assert!(diff_reports(&a, &b).is_empty());
+    }
+
+    #[test]
+    fn status_changes_and_claim_sets_are_reported() {
+        let a = report("r", vec![claim("hash/a", Status::Pass, None), claim("hash/b", Status::Pass, None)]);
+        let b = report("r", vec![claim("hash/a", Status::Fail, None), claim("hash/c", Status::Pass, None)]);
+        let d = diff_reports(&a, &b);
+        assert_eq!(d.len(), 3, "{d:#?}");
+        assert!(d[0].contains("hash/a") && d[0].contains("\"pass\" -> \"fail\""));
+        assert!(d[1].contains("hash/b") && d[1].contains("not produced now"));
+        assert!(d[2].contains("hash/c") && d[2].contains("new"));
+    }
+
+    #[test]
+    fn order_change_is_drift() {
+        let a = report("r", vec![claim("hash/a", Status::Pass, None), claim("hash/b", Status::Pass, None)]);
+        let b = report("r", vec![claim("hash/b", Status::Pass, None), claim("hash/a", Status::Pass, None)]);
+        assert_eq!(diff_reports(&a, &b).len(), 1);
+    }
+
+    fn write(dir: &Path, r: &RunReport) {
+        std::fs::write(dir.join(file_name(r)), r.clone().without_timings().to_json()).unwrap();
+    }
+
+    #[test]
+    fn merge_unions_and_detects_conflicts() {
+        let (d1, d2) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        write(d1.path(), &report("5.10.0-46-amd64", vec![claim("hash/a", Status::Skip, None)]));
+        write(d2.path(), &report("6.1.0-50-amd64", vec![claim("hash/a", Status::Pass, None)]));
+        // The same kernel in both shards, differing only in a measurement.
+        write(d2.path(), &report("5.10.0-46-amd64", vec![claim("hash/a", Status::Skip, Some(3))]));
+        let got = merge(&[d1.path().into(), d2.path().into()]).unwrap();
+        let releases: Vec<_> = got.iter().map(|(r, _)| r.kernel.release.as_str()).collect();
+        assert_eq!(releases, ["5.10.0-46-amd64", "6.1.0-50-amd64"]);
+
+        let d3 = tempfile::tempdir().unwrap();
+        write(d3.path(), &report("6.1.0-50-amd64", vec![claim("hash/a", Status::Fail, None)]));
+        let e = merge(&[d2.path().into(), d3.path().into()]).unwrap_err();
+        assert!(e.to_string().contains("6.1.0-50-amd64"), "{e}");
+    }
+
+    #[test]
+    fn merge_rejects_non_results() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join("x.json"), "{}").unwrap();
+        assert!(merge(&[d.path().into()]).is_err());
+    }
+}

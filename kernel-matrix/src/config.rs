@@ -1,0 +1,395 @@
+//! `kernels.yaml` (what to boot) and `kernels.lock` (exactly which Debian
+//! package version, pinned by sha256).
+
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+use crate::MatrixError;
+
+/// Where Debian's archive lives. The security suites are on another host.
+pub const DEBIAN_MIRROR: &str = "http://deb.debian.org/debian";
+pub const SECURITY_MIRROR: &str = "http://security.debian.org/debian-security";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KernelsFile {
+    pub kernels: Vec<KernelSpec>,
+}
+
+/// One kernel of the matrix, as a human writes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KernelSpec {
+    /// Short name matched by `--only`, e.g. `"5.10"`.
+    pub name: String,
+    /// Debian suites searched for the package, e.g. `[bullseye, bullseye-security]`.
+    pub suites: Vec<String>,
+    /// Binary package name. `*` matches a run of characters without `-`, so
+    /// `linux-image-5.10.0-*-amd64-unsigned` follows ABI bumps but never
+    /// picks the `-cloud-` or `-rt-` flavours; `--update-lock` takes the
+    /// match with the highest version.
+    pub package: String,
+    /// Path of the kernel image inside the package. `*` matches within one
+    /// path component and is the kernel release (`uname -r`).
+    pub image: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LockFile {
+    pub kernels: Vec<LockEntry>,
+}
+
+/// The exact package a kernel name was resolved to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LockEntry {
+    pub name: String,
+    pub package: String,
+    pub version: String,
+    /// Path of the image inside the .deb, with the glob resolved.
+    pub image: String,
+    /// `uname -r` of the kernel: names its results file.
+    pub release: String,
+    pub deb_sha256: String,
+    pub image_sha256: String,
+}
+
+fn read_text(path: &Path) -> Result<String, MatrixError> {
+    std::fs::read_to_string(path).map_err(|source| MatrixError::Io {
+        what: "read",
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+impl KernelsFile {
+    pub fn load(path: &Path) -> Result<KernelsFile, MatrixError> {
+        Self::parse(&read_text(path)?, path)
+    }
+
+    pub fn parse(text: &str, path: &Path) -> Result<KernelsFile, MatrixError> {
+        let f: KernelsFile = serde_yaml::from_str(text).map_err(|e| MatrixError::Config {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        let bad = |message: String| MatrixError::Config {
+            path: path.to_path_buf(),
+            message,
+        };
+        let mut seen = std::collections::BTreeSet::new();
+        for k in &f.kernels {
+            if !seen.insert(k.name.as_str()) {
+                return Err(bad(format!("kernel {:?} is listed twice", k.name)));
+            }
+            if k.suites.is_empty() {
+                return Err(bad(format!("kernel {:?}: `suites` is empty", k.name)));
+            }
+            for s in &k.suites {
+                if s.is_empty() || !s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+                    return Err(bad(format!("kernel {:?}: bad suite name {s:?}", k.name)));
+                }
+            }
+            if k.image.matches('*').count() != 1 {
+                return Err(bad(format!(
+                    "kernel {:?}: `image` must contain exactly one `*` (the kernel release)",
+                    k.name
+                )));
+            }
+            if k.image.starts_with('/') {
+                return Err(bad(format!(
+                    "kernel {:?}: `image` is a path inside the package, without a leading /",
+                    k.name
+                )));
+            }
+        }
+        Ok(f)
+    }
+}
+
+impl LockFile {
+    pub fn load(path: &Path) -> Result<LockFile, MatrixError> {
+        if !path.exists() {
+            return Ok(LockFile { kernels: vec![] });
+        }
+        Self::parse(&read_text(path)?, path)
+    }
+
+    pub fn parse(text: &str, path: &Path) -> Result<LockFile, MatrixError> {
+        serde_yaml::from_str(text).map_err(|e| MatrixError::Config {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })
+    }
+
+    pub fn get(&self, name: &str) -> Option<&LockEntry> {
+        self.kernels.iter().find(|e| e.name == name)
+    }
+
+    /// Insert or replace `entry`, keeping the order of `kernels.yaml`.
+    pub fn upsert(&mut self, entry: LockEntry, order: &KernelsFile) {
+        self.kernels.retain(|e| e.name != entry.name);
+        self.kernels.push(entry);
+        let pos = |n: &str| order.kernels.iter().position(|k| k.name == n).unwrap_or(usize::MAX);
+        self.kernels.sort_by_key(|e| pos(&e.name));
+    }
+
+    pub fn to_yaml(&self) -> String {
+        let body = serde_yaml::to_string(self).unwrap_or_default();
+        format!(
+            "# Written by `mapspec matrix --update-lock`; do not edit by hand.\n\
+             # Pins each kernel of kernels.yaml to one Debian package version.\n{body}"
+        )
+    }
+
+    pub fn save(&self, path: &Path) -> Result<(), MatrixError> {
+        mapspec_spec::results::write_atomic(path, self.to_yaml().as_bytes()).map_err(|source| {
+            MatrixError::Io {
+                what: "write",
+                path: path.to_path_buf(),
+                source,
+            }
+        })
+    }
+}
+
+/// Match `text` against `pattern`, where `*` matches any run of characters
+/// not in `stop`. Returns what the first `*` matched.
+pub fn glob_capture(pattern: &str, text: &str, stop: &[char]) -> Option<String> {
+    fn go(p: &str, t: &str, stop: &[char], cap: &mut Option<String>) -> bool {
+        match p.find('*') {
+            None => p == t,
+            Some(i) => {
+                let (lit, rest) = (&p[..i], &p[i + 1..]);
+                let Some(t) = t.strip_prefix(lit) else {
+                    return false;
+                };
+                let limit = t.find(|c| stop.contains(&c)).unwrap_or(t.len());
+                // Longest match first, so `vmlinuz-*` keeps the whole release.
+                for end in (0..=limit).rev() {
+                    if !t.is_char_boundary(end) {
+                        continue;
+                    }
+                    let mut inner = cap.clone();
+                    if inner.is_none() {
+                        inner = Some(t[..end].to_string());
+                    }
+                    if go(rest, &t[end..], stop, &mut inner) {
+                        *cap = inner;
+                        return true;
+                    }
+                }
+                false
+            }
+        }
+    }
+    let mut cap = None;
+    if go(pattern, text, stop, &mut cap) {
+        Some(cap.unwrap_or_default())
+    } else {
+        None
+    }
+}
+
+/// Package-name globs: `*` never crosses a `-`.
+pub fn package_matches(pattern: &str, name: &str) -> bool {
+    glob_capture(pattern, name, &['-']).is_some()
+}
+
+/// The release named by an image path, given the image glob.
+pub fn image_release(pattern: &str, path: &str) -> Option<String> {
+    let path = path.strip_prefix("./").unwrap_or(path);
+    glob_capture(pattern, path, &['/']).filter(|r| !r.is_empty())
+}
+
+/// `--shard I/N`, 1-based like most CI systems' job indices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    pub index: usize,
+    pub count: usize,
+}
+
+impl std::str::FromStr for Shard {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Shard, String> {
+        let (i, n) = s
+            .split_once('/')
+            .ok_or_else(|| format!("shard {s:?}: expected I/N, e.g. 1/4"))?;
+        let index: usize = i.trim().parse().map_err(|_| format!("shard {s:?}: I is not a number"))?;
+        let count: usize = n.trim().parse().map_err(|_| format!("shard {s:?}: N is not a number"))?;
+        if count == 0 || index == 0 || index > count {
+            return Err(format!("shard {s:?}: need 1 <= I <= N"));
+        }
+        Ok(Shard { index, count })
+    }
+}
+
+impl Shard {
+    /// Round-robin over the list order, so that each shard gets a mix of
+    /// old and new kernels rather than one shard getting all the slow ones.
+    pub fn contains(&self, position: usize) -> bool {
+        position % self.count == self.index - 1
+    }
+}
+
+/// The kernels a run covers: `--only` names (all if empty), then the shard.
+pub fn select<'a>(
+    file: &'a KernelsFile,
+    only: &[String],
+    shard: Option<Shard>,
+) -> Result<Vec<&'a KernelSpec>, MatrixError> {
+    for o in only {
+        if !file.kernels.iter().any(|k| &k.name == o) {
+            return Err(MatrixError::UnknownKernel {
+                name: o.clone(),
+                known: file.kernels.iter().map(|k| k.name.clone()).collect(),
+            });
+        }
+    }
+    Ok(file
+        .kernels
+        .iter()
+        .filter(|k| only.is_empty() || only.contains(&k.name))
+        .enumerate()
+        .filter(|(i, _)| shard.is_none_or(|s| s.contains(*i)))
+        .map(|(_, k)| k)
+        .collect())
+}
+
+/// `${XDG_CACHE_HOME:-~/.cache}/mapspec/kernels`.
+pub fn cache_dir() -> Result<PathBuf, MatrixError> {
+    if let Some(x) = std::env::var_os("XDG_CACHE_HOME").filter(|x| !x.is_empty()) {
+        return Ok(PathBuf::from(x).join("mapspec/kernels"));
+    }
+    match std::env::var_os("HOME").filter(|h| !h.is_empty()) {
+        Some(h) => Ok(PathBuf::from(h).join(".cache/mapspec/kernels")),
+        None => Err(MatrixError::NoCacheDir),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const YAML: &str = r#"
+kernels:
+  - name: "5.10"
+    suites: [bullseye, bullseye-security]
+    package: linux-image-5.10.0-*-amd64-unsigned
+    image: boot/vmlinuz-*
+  - name: "6.1"
+    suites: [bookworm]
+    package: linux-image-6.1.0-*-amd64-unsigned
+    image: boot/vmlinuz-*
+  - name: "7.2"
+    suites: [sid]
+    package: linux-binary-unsigned-*-amd64
+    image: usr/lib/modules/*/vmlinuz.unsigned
+"#;
+
+    fn file() -> KernelsFile {
+        KernelsFile::parse(YAML, Path::new("kernels.yaml")).unwrap()
+    }
+
+    #[test]
+    fn parses_kernels_yaml() {
+        let f = file();
+        assert_eq!(f.kernels.len(), 3);
+        assert_eq!(f.kernels[0].suites, ["bullseye", "bullseye-security"]);
+    }
+
+    #[test]
+    fn rejects_bad_kernels_yaml() {
+        let dup = "kernels:\n  - {name: a, suites: [sid], package: p, image: 'b/*'}\n  - {name: a, suites: [sid], package: p, image: 'b/*'}\n";
+        let e = KernelsFile::parse(dup, Path::new("k.yaml")).unwrap_err();
+        assert!(e.to_string().contains("listed twice"), "{e}");
+        let noglob = "kernels:\n  - {name: a, suites: [sid], package: p, image: boot/vmlinuz}\n";
+        assert!(KernelsFile::parse(noglob, Path::new("k.yaml")).is_err());
+        let unknown = "kernels:\n  - {name: a, suites: [sid], package: p, image: 'b/*', extra: 1}\n";
+        assert!(KernelsFile::parse(unknown, Path::new("k.yaml")).is_err());
+        assert!(KernelsFile::parse("kernels: 3", Path::new("k.yaml")).is_err());
+    }
+
+    #[test]
+    fn lock_roundtrip_and_order() {
+        let f = file();
+        let entry = |name: &str| LockEntry {
+            name: name.into(),
+            package: "p".into(),
+            version: "1-1".into(),
+            image: "boot/vmlinuz-1".into(),
+            release: "1".into(),
+            deb_sha256: "00".into(),
+            image_sha256: "11".into(),
+        };
+        let mut lock = LockFile { kernels: vec![] };
+        lock.upsert(entry("7.2"), &f);
+        lock.upsert(entry("5.10"), &f);
+        lock.upsert(entry("5.10"), &f);
+        let names: Vec<_> = lock.kernels.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(names, ["5.10", "7.2"]);
+        let back = LockFile::parse(&lock.to_yaml(), Path::new("kernels.lock")).unwrap();
+        assert_eq!(back, lock);
+        assert!(LockFile::parse("kernels: [{name: x}]", Path::new("l")).is_err());
+    }
+
+    #[test]
+    fn package_globs_skip_flavours() {
+        let p = "linux-image-5.10.0-*-amd64-unsigned";
+        assert!(package_matches(p, "linux-image-5.10.0-46-amd64-unsigned"));
+        assert!(!package_matches(p, "linux-image-5.10.0-46-cloud-amd64-unsigned"));
+        let sid = "linux-binary-unsigned-*-amd64";
+        assert!(package_matches(sid, "linux-binary-unsigned-7.2.13+deb14-amd64"));
+        assert!(!package_matches(sid, "linux-binary-unsigned-7.2.13+deb14-rt-amd64"));
+    }
+
+    #[test]
+    fn image_release_from_path() {
+        assert_eq!(
+            image_release("boot/vmlinuz-*", "./boot/vmlinuz-5.10.0-46-amd64").as_deref(),
+            Some("5.10.0-46-amd64")
+        );
+        assert_eq!(
+            image_release(
+                "usr/lib/modules/*/vmlinuz.unsigned",
+                "./usr/lib/modules/7.2.13+deb14-amd64/vmlinuz.unsigned"
+            )
+            .as_deref(),
+            Some("7.2.13+deb14-amd64")
+        );
+        assert_eq!(image_release("boot/vmlinuz-*", "boot/System.map-1"), None);
+        assert_eq!(image_release("usr/lib/modules/*/vmlinuz.unsigned", "usr/lib/modules/a/b/vmlinuz.unsigned"), None);
+    }
+
+    #[test]
+    fn shard_parsing() {
+        assert_eq!("2/4".parse::<Shard>(), Ok(Shard { index: 2, count: 4 }));
+        for bad in ["0/4", "5/4", "1/0", "x/2", "3"] {
+            assert!(bad.parse::<Shard>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn shards_partition_the_list() {
+        let f = file();
+        let mut seen = vec![];
+        for i in 1..=2 {
+            let s = Shard { index: i, count: 2 };
+            seen.extend(select(&f, &[], Some(s)).unwrap().iter().map(|k| k.name.clone()));
+        }
+        seen.sort();
+        assert_eq!(seen, ["5.10", "6.1", "7.2"]);
+        // More shards than kernels: the extra shards are empty, not an error.
+        let s = Shard { index: 4, count: 4 };
+        assert!(select(&f, &[], Some(s)).unwrap().is_empty());
+    }
+
+    #[test]
+    fn only_filters_and_rejects_unknown() {
+        let f = file();
+        let got = select(&f, &["6.1".into()], None).unwrap();
+        assert_eq!(got.len(), 1);
+        let e = select(&f, &["4.19".into()], None).unwrap_err();
+        assert!(e.to_string().contains("4.19"), "{e}");
+    }
+}

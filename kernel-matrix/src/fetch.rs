@@ -1,0 +1,381 @@
+//! Kernel images from Debian's archive, through apt with a private
+//! configuration: its own sources list, lists and archives under the cache,
+//! so the machine's apt setup is never read or changed, while apt still
+//! checks the Release signatures and the package hashes.
+
+use sha2::{Digest, Sha256};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use crate::config::{self, image_release, package_matches, KernelSpec, LockEntry};
+use crate::MatrixError;
+
+pub const KEYRING: &str = "/usr/share/keyrings/debian-archive-keyring.gpg";
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    let d = Sha256::digest(bytes);
+    d.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// One private apt root per set of suites.
+pub struct Apt {
+    kernel: String,
+    root: PathBuf,
+}
+
+impl Apt {
+    pub fn new(cache: &Path, k: &KernelSpec) -> Apt {
+        Apt {
+            kernel: k.name.clone(),
+            root: cache.join("apt").join(k.suites.join("+")),
+        }
+    }
+
+    fn io(&self, what: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> MatrixError {
+        let path = path.to_path_buf();
+        move |source| MatrixError::Io { what, path, source }
+    }
+
+    fn sources_list(&self) -> PathBuf {
+        self.root.join("sources.list")
+    }
+
+    fn write_sources(&self, suites: &[String]) -> Result<(), MatrixError> {
+        if !Path::new(KEYRING).exists() {
+            return Err(MatrixError::MissingTool {
+                program: KEYRING.into(),
+                hint: "install the debian-archive-keyring package".into(),
+            });
+        }
+        for d in ["lists/partial", "archives/partial"] {
+            let p = self.root.join(d);
+            std::fs::create_dir_all(&p).map_err(self.io("create", &p))?;
+        }
+        let mut s = String::new();
+        for suite in suites {
+            let mirror = if suite.ends_with("-security") {
+                config::SECURITY_MIRROR
+            } else {
+                config::DEBIAN_MIRROR
+            };
+            s.push_str(&format!("deb [signed-by={KEYRING}] {mirror} {suite} main\n"));
+        }
+        let p = self.sources_list();
+        mapspec_spec::results::write_atomic(&p, s.as_bytes()).map_err(self.io("write", &p))
+    }
+
+    /// The `-o` options that make apt use our root and nothing of the host's
+    /// package state; the index targets off are large and unused.
+    fn options(&self) -> Vec<String> {
+        let r = self.root.display();
+        [
+            format!("Dir::Etc::sourcelist={}", self.sources_list().display()),
+            "Dir::Etc::sourceparts=-".into(),
+            format!("Dir::State::Lists={r}/lists"),
+            format!("Dir::Cache={r}"),
+            format!("Dir::Cache::archives={r}/archives"),
+            "Dir::State::status=/dev/null".into(),
+            "APT::Architectures=amd64".into(),
+            "Acquire::Languages=none".into(),
+            // Running as root, apt would otherwise drop to _apt, which cannot
+            // write into a cache owned by the user.
+            "APT::Sandbox::User=root".into(),
+            "Acquire::IndexTargets::deb::DEP-11::DefaultEnabled=false".into(),
+            "Acquire::IndexTargets::deb::DEP-11-icons::DefaultEnabled=false".into(),
+            "Acquire::IndexTargets::deb::DEP-11-icons-small::DefaultEnabled=false".into(),
+            "Acquire::IndexTargets::deb::Contents-deb::DefaultEnabled=false".into(),
+        ]
+        .into_iter()
+        .flat_map(|o| ["-o".to_string(), o])
+        .collect()
+    }
+
+    fn run(&self, program: &str, args: &[&str], cwd: Option<&Path>) -> Result<String, MatrixError> {
+        let mut cmd = Command::new(program);
+        cmd.args(self.options()).args(args).stdin(Stdio::null());
+        if let Some(c) = cwd {
+            cmd.current_dir(c);
+        }
+        let out = cmd.output().map_err(|e| {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                MatrixError::MissingTool {
+                    program: program.into(),
+                    hint: "the kernel matrix fetches kernels with apt; install apt".into(),
+                }
+            } else {
+                MatrixError::Io {
+                    what: "run",
+                    path: program.into(),
+                    source: e,
+                }
+            }
+        })?;
+        if !out.status.success() {
+            return Err(MatrixError::Apt {
+                kernel: self.kernel.clone(),
+                command: format!("{program} {}", args.join(" ")),
+                stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+            });
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
+    pub fn update(&self, suites: &[String]) -> Result<(), MatrixError> {
+        self.write_sources(suites)?;
+        self.run("apt-get", &["-q", "update"], None).map(|_| ())
+    }
+
+    /// All versions of `package` the archive offers now.
+    pub fn versions(&self, package: &str) -> Result<Vec<String>, MatrixError> {
+        let out = self.run("apt-cache", &["madison", package], None)?;
+        Ok(out
+            .lines()
+            .filter_map(|l| l.split('|').nth(1).map(|v| v.trim().to_string()))
+            .collect())
+    }
+
+    /// The newest package matching the glob, with its newest version.
+    pub fn resolve(&self, k: &KernelSpec) -> Result<(String, String), MatrixError> {
+        let prefix = k.package.split('*').next().unwrap_or_default();
+        let names = self.run("apt-cache", &["pkgnames", prefix], None)?;
+        let mut best: Option<(String, String)> = None;
+        for name in names.lines().map(str::trim).filter(|n| package_matches(&k.package, n)) {
+            for v in self.versions(name)? {
+                let newer = match &best {
+                    None => true,
+                    Some((_, bv)) => version_gt(&v, bv)?,
+                };
+                if newer {
+                    best = Some((name.to_string(), v));
+                }
+            }
+        }
+        best.ok_or_else(|| MatrixError::NoPackage {
+            kernel: k.name.clone(),
+            pattern: k.package.clone(),
+            suites: k.suites.join(", "),
+        })
+    }
+
+    /// Download `package=version` into the private archives directory;
+    /// apt checks it against the signed index.
+    pub fn download(&self, package: &str, version: &str) -> Result<PathBuf, MatrixError> {
+        let dir = self.root.join("archives");
+        self.run("apt-get", &["-q", "download", &format!("{package}={version}")], Some(&dir))?;
+        // apt escapes ':' of epochs as %3a in file names.
+        let file = format!("{package}_{}_amd64.deb", version.replace(':', "%3a"));
+        let p = dir.join(file);
+        if p.exists() {
+            Ok(p)
+        } else {
+            Err(MatrixError::Apt {
+                kernel: self.kernel.clone(),
+                command: format!("apt-get download {package}={version}"),
+                stderr: format!("it reported success but {} is not there", p.display()),
+            })
+        }
+    }
+}
+
+/// Debian version order, from dpkg itself rather than a re-implementation.
+fn version_gt(a: &str, b: &str) -> Result<bool, MatrixError> {
+    let st = Command::new("dpkg")
+        .args(["--compare-versions", a, "gt", b])
+        .status()
+        .map_err(|source| MatrixError::Io {
+            what: "run",
+            path: "dpkg".into(),
+            source,
+        })?;
+    Ok(st.success())
+}
+
+/// The one file of a .deb's data archive matching `pattern` (see
+/// `KernelSpec::image`): its path without "./", and its bytes.
+pub fn extract_image(deb: &Path, pattern: &str, kernel: &str) -> Result<(String, Vec<u8>), MatrixError> {
+    let io = |source| MatrixError::Io {
+        what: "unpack",
+        path: deb.to_path_buf(),
+        source,
+    };
+    let mut child = Command::new("dpkg-deb")
+        .arg("--fsys-tarfile")
+        .arg(deb)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(io)?;
+    let mut found = None;
+    if let Some(stdout) = child.stdout.take() {
+        let mut ar = tar::Archive::new(stdout);
+        for entry in ar.entries().map_err(io)? {
+            let mut entry = entry.map_err(io)?;
+            let path = entry.path().map_err(io)?.to_string_lossy().into_owned();
+            let path = path.strip_prefix("./").unwrap_or(&path).to_string();
+            if entry.header().entry_type().is_file() && image_release(pattern, &path).is_some() {
+                let mut data = Vec::new();
+                entry.read_to_end(&mut data).map_err(io)?;
+                found = Some((path, data));
+                break;
+            }
+        }
+    }
+    // Stopping early closes the pipe; dpkg-deb then dies of SIGPIPE, which
+    // is expected and not an error.
+    let _ = child.kill();
+    let _ = child.wait();
+    found.ok_or_else(|| MatrixError::ImageNotInPackage {
+        kernel: kernel.into(),
+        package: deb.display().to_string(),
+        pattern: pattern.into(),
+    })
+}
+
+/// Where a locked image is cached.
+pub fn image_path(cache: &Path, e: &LockEntry) -> PathBuf {
+    cache
+        .join("images")
+        .join(format!("{}_{}.vmlinuz", e.package, e.version.replace(':', "%3a")))
+}
+
+/// The cached image of a lock entry, if present and intact.
+pub fn cached_image(cache: &Path, e: &LockEntry) -> Option<PathBuf> {
+    let p = image_path(cache, e);
+    let bytes = std::fs::read(&p).ok()?;
+    (sha256_hex(&bytes) == e.image_sha256).then_some(p)
+}
+
+/// What a fetch did, for the progress line.
+pub enum Fetched {
+    Cached,
+    Downloaded,
+}
+
+/// Make the locked image available in the cache, downloading it when
+/// needed and refusing anything whose hash differs from the lock.
+pub fn ensure_image(cache: &Path, k: &KernelSpec, e: &LockEntry) -> Result<(PathBuf, Fetched), MatrixError> {
+    if let Some(p) = cached_image(cache, e) {
+        return Ok((p, Fetched::Cached));
+    }
+    let apt = Apt::new(cache, k);
+    apt.update(&k.suites)?;
+    let versions = apt.versions(&e.package)?;
+    if !versions.iter().any(|v| v == &e.version) {
+        return Err(MatrixError::LockedVersionGone {
+            kernel: k.name.clone(),
+            package: e.package.clone(),
+            version: e.version.clone(),
+            available: if versions.is_empty() {
+                "none".into()
+            } else {
+                versions.join(", ")
+            },
+        });
+    }
+    let deb = apt.download(&e.package, &e.version)?;
+    let deb_bytes = std::fs::read(&deb).map_err(|source| MatrixError::Io {
+        what: "read",
+        path: deb.clone(),
+        source,
+    })?;
+    let actual = sha256_hex(&deb_bytes);
+    drop(deb_bytes);
+    if actual != e.deb_sha256 {
+        let _ = std::fs::remove_file(&deb);
+        return Err(MatrixError::HashMismatch {
+            kernel: k.name.clone(),
+            what: format!("{}_{}.deb", e.package, e.version),
+            expected: e.deb_sha256.clone(),
+            actual,
+        });
+    }
+    let (_, image) = extract_image(&deb, &e.image, &k.name)?;
+    let actual = sha256_hex(&image);
+    if actual != e.image_sha256 {
+        return Err(MatrixError::HashMismatch {
+            kernel: k.name.clone(),
+            what: e.image.clone(),
+            expected: e.image_sha256.clone(),
+            actual,
+        });
+    }
+    let p = image_path(cache, e);
+    mapspec_spec::results::write_atomic(&p, &image).map_err(|source| MatrixError::Io {
+        what: "write",
+        path: p.clone(),
+        source,
+    })?;
+    // The .deb carries the modules too (up to 100 MB); only the image is kept.
+    let _ = std::fs::remove_file(&deb);
+    Ok((p, Fetched::Downloaded))
+}
+
+/// `--update-lock`: pin the newest matching package, caching its image.
+pub fn resolve_lock(cache: &Path, k: &KernelSpec) -> Result<(LockEntry, PathBuf), MatrixError> {
+    let apt = Apt::new(cache, k);
+    apt.update(&k.suites)?;
+    let (package, version) = apt.resolve(k)?;
+    let deb = apt.download(&package, &version)?;
+    let deb_bytes = std::fs::read(&deb).map_err(|source| MatrixError::Io {
+        what: "read",
+        path: deb.clone(),
+        source,
+    })?;
+    let deb_sha256 = sha256_hex(&deb_bytes);
+    drop(deb_bytes);
+    let (image_in_deb, image) = extract_image(&deb, &k.image, &k.name)?;
+    let release = image_release(&k.image, &image_in_deb).unwrap_or_default();
+    let entry = LockEntry {
+        name: k.name.clone(),
+        package,
+        version,
+        image: image_in_deb,
+        release,
+        deb_sha256,
+        image_sha256: sha256_hex(&image),
+    };
+    let p = image_path(cache, &entry);
+    mapspec_spec::results::write_atomic(&p, &image).map_err(|source| MatrixError::Io {
+        what: "write",
+        path: p.clone(),
+        source,
+    })?;
+    let _ = std::fs::remove_file(&deb);
+    Ok((entry, p))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sha256_known_value() {
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    #[test]
+    fn cached_image_checks_the_hash() {
+        let d = tempfile::tempdir().unwrap();
+        let mut e = LockEntry {
+            name: "x".into(),
+            package: "linux-image-x".into(),
+            version: "1:1.0-1".into(),
+            image: "boot/vmlinuz-x".into(),
+            release: "x".into(),
+            deb_sha256: String::new(),
+            image_sha256: sha256_hex(b"kernel"),
+        };
+        assert!(cached_image(d.path(), &e).is_none());
+        let p = image_path(d.path(), &e);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, b"kernel").unwrap();
+        assert_eq!(cached_image(d.path(), &e), Some(p.clone()));
+        e.image_sha256 = sha256_hex(b"other");
+        assert!(cached_image(d.path(), &e).is_none(), "a changed file is not used");
+        assert!(p.to_string_lossy().contains("1%3a1.0-1"));
+    }
+}

@@ -1,0 +1,176 @@
+//! The guest side: the static `mapspec` binary running as PID 1 of a
+//! freshly booted kernel. It sets up the few filesystems the runner needs,
+//! runs the specs shipped in the initramfs, writes the report to ttyS1 and
+//! powers the machine off with an exit code qemu passes on.
+//!
+//! PID 1 must never return or panic: the kernel would panic in turn ("Attempted
+//! to kill init") and the host would only see a timeout or a panic. Every
+//! failure here is printed to the console and ends in `power_off`.
+
+use std::ffi::CString;
+use std::io::Write;
+use std::path::Path;
+
+use mapspec_spec::results::{RunReport, Status};
+use mapspec_spec::MapSpec;
+
+use crate::qemu::{frame, GUEST_CLAIMS_FAILED, GUEST_ERROR, GUEST_OK};
+
+/// Marks a guest-side failure on the console, for the host to quote.
+pub const ERROR_PREFIX: &str = "mapspec-guest: error:";
+
+fn say(msg: &str) {
+    // The console is /dev/console (ttyS0). If it is gone, nothing can be
+    // reported anyway, so write errors are ignored.
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "mapspec-guest: {msg}");
+    let _ = out.flush();
+}
+
+fn mount(source: &str, target: &str, fstype: &str) -> Result<(), String> {
+    let c = |s: &str| CString::new(s).map_err(|e| e.to_string());
+    let (src, tgt, fs) = (c(source)?, c(target)?, c(fstype)?);
+    let _ = std::fs::create_dir_all(target);
+    // SAFETY: valid NUL-terminated strings; no data argument.
+    let rc = unsafe { libc::mount(src.as_ptr(), tgt.as_ptr(), fs.as_ptr(), 0, std::ptr::null()) };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(format!("mount {fstype} on {target}: {}", std::io::Error::last_os_error()))
+    }
+}
+
+/// Map memory is charged to RLIMIT_MEMLOCK before 5.11 (memcg after), and
+/// init starts with the 64 KiB default, far too little for the specs.
+fn raise_memlock() {
+    let inf = libc::rlimit {
+        rlim_cur: libc::RLIM_INFINITY,
+        rlim_max: libc::RLIM_INFINITY,
+    };
+    // SAFETY: plain struct argument.
+    if unsafe { libc::setrlimit(libc::RLIMIT_MEMLOCK, &inf) } != 0 {
+        say(&format!("warning: setrlimit(MEMLOCK): {}", std::io::Error::last_os_error()));
+    }
+}
+
+fn setup() {
+    // Order matters: /sys/fs/cgroup and /sys/fs/bpf exist only once sysfs
+    // is mounted. devtmpfs gives /dev/ttyS1; cgroup2 and bpffs are for
+    // claims that pin maps or attach to cgroups.
+    for (src, tgt, fs) in [
+        ("proc", "/proc", "proc"),
+        ("sysfs", "/sys", "sysfs"),
+        ("devtmpfs", "/dev", "devtmpfs"),
+        ("cgroup2", "/sys/fs/cgroup", "cgroup2"),
+        ("bpf", "/sys/fs/bpf", "bpf"),
+        ("tmpfs", "/tmp", "tmpfs"),
+    ] {
+        if let Err(e) = mount(src, tgt, fs) {
+            say(&format!("warning: {e}"));
+        }
+    }
+    raise_memlock();
+}
+
+/// Send the framed report over ttyS1 in raw mode (no \n -> \r\n) and wait
+/// until the UART has sent it, since power-off would cut it short.
+fn send_report(json: &str) -> Result<(), String> {
+    let path = "/dev/ttyS1";
+    let f = std::fs::OpenOptions::new()
+        .write(true)
+        .custom_flags_noctty()
+        .open(path)
+        .map_err(|e| format!("open {path}: {e}"))?;
+    use std::os::fd::AsRawFd;
+    let fd = f.as_raw_fd();
+    // SAFETY: termios is plain data, filled by tcgetattr on a valid fd.
+    unsafe {
+        let mut t: libc::termios = std::mem::zeroed();
+        if libc::tcgetattr(fd, &mut t) == 0 {
+            libc::cfmakeraw(&mut t);
+            libc::tcsetattr(fd, libc::TCSANOW, &t);
+        }
+    }
+    let mut f = f;
+    f.write_all(&frame(json)).map_err(|e| format!("write {path}: {e}"))?;
+    // SAFETY: valid fd.
+    unsafe { libc::tcdrain(fd) };
+    Ok(())
+}
+
+trait NoCtty {
+    fn custom_flags_noctty(&mut self) -> &mut Self;
+}
+
+impl NoCtty for std::fs::OpenOptions {
+    /// Opening a tty as PID 1 without O_NOCTTY would make it our
+    /// controlling terminal, and a hangup on it would signal init.
+    fn custom_flags_noctty(&mut self) -> &mut Self {
+        use std::os::unix::fs::OpenOptionsExt;
+        self.custom_flags(libc::O_NOCTTY)
+    }
+}
+
+/// Leave through isa-debug-exit (qemu exits with `(value << 1) | 1`), or,
+/// if that port is not there, a plain power-off (qemu exits 0).
+pub fn power_off(value: u8) -> ! {
+    // SAFETY: sync has no preconditions.
+    unsafe { libc::sync() };
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: ioperm grants this process access to the 4 debug-exit ports;
+    // the out instruction only touches that port. As PID 1 we are root.
+    unsafe {
+        if libc::ioperm(0xf4, 4, 1) == 0 {
+            std::arch::asm!("out dx, al", in("dx") 0xf4u16, in("al") value, options(nomem, nostack));
+        }
+    }
+    // SAFETY: reboot(2) with a valid command; it only returns on failure.
+    unsafe { libc::reboot(libc::RB_POWER_OFF) };
+    // Returning from PID 1 would panic the kernel; wait to be killed.
+    loop {
+        std::thread::sleep(std::time::Duration::from_secs(3600));
+    }
+}
+
+fn fail(msg: &str) -> ! {
+    say(&format!("{} {msg}", ERROR_PREFIX.trim_start_matches("mapspec-guest: ")));
+    power_off(GUEST_ERROR)
+}
+
+/// The whole guest. `run` is the conformance runner (passed in so that this
+/// crate does not depend on it).
+pub fn main_as_init(specs_dir: &Path, run: impl FnOnce(&[MapSpec]) -> RunReport) -> ! {
+    if std::process::id() != 1 {
+        fail("`matrix __guest` only runs as PID 1 of a matrix guest");
+    }
+    setup();
+    let specs = match mapspec_spec::load_dir(specs_dir) {
+        Ok(s) => s,
+        Err(e) => fail(&format!("cannot load the specs in {}: {e}", specs_dir.display())),
+    };
+    say(&format!("running {} specs", specs.len()));
+    let report = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(&specs))) {
+        Ok(r) => r.without_timings(),
+        Err(p) => {
+            let msg = p
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| p.downcast_ref::<&str>().copied())
+                .unwrap_or("(no message)");
+            fail(&format!("the runner panicked: {msg}"))
+        }
+    };
+    let s = &report.summary;
+    say(&format!(
+        "done on {}: {} pass, {} fail, {} skip, {} error",
+        report.kernel.release, s.pass, s.fail, s.skip, s.error
+    ));
+    if let Err(e) = send_report(&report.to_json()) {
+        fail(&e);
+    }
+    let failed = report
+        .results
+        .iter()
+        .any(|r| matches!(r.status, Status::Fail | Status::Error));
+    power_off(if failed { GUEST_CLAIMS_FAILED } else { GUEST_OK })
+}

@@ -1,0 +1,320 @@
+//! The host side of `mapspec matrix`: select kernels, make sure their
+//! locked images are cached, boot them in parallel, and write or check the
+//! results.
+
+use std::collections::{BTreeSet, VecDeque};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use mapspec_spec::results::{write_atomic, RunReport};
+
+use crate::config::{self, KernelSpec, KernelsFile, LockEntry, LockFile, Shard};
+use crate::qemu::{self, Accel, Boot};
+use crate::{compare, elf, fetch, initramfs, MatrixError};
+
+pub struct Options {
+    pub kernels_file: PathBuf,
+    pub only: Vec<String>,
+    pub jobs: usize,
+    pub out_dir: PathBuf,
+    pub check: bool,
+    pub shard: Option<Shard>,
+    pub update_lock: bool,
+    pub timeout: Duration,
+    pub runner: PathBuf,
+    pub specs_dir: PathBuf,
+    pub accel: Accel,
+    pub qemu: String,
+    /// Defaults to `config::cache_dir()`.
+    pub cache: Option<PathBuf>,
+    pub memory_mb: u32,
+    pub smp: u32,
+}
+
+/// The lock file that goes with a kernels file: `kernels.yaml` -> `kernels.lock`.
+pub fn lock_path(kernels_file: &Path) -> PathBuf {
+    kernels_file.with_extension("lock")
+}
+
+pub struct KernelResult {
+    pub name: String,
+    pub outcome: Result<RunReport, MatrixError>,
+    pub elapsed: Duration,
+    /// `--check` only: how the run differs from the committed results.
+    pub drift: Vec<String>,
+    /// The results file written (normal mode) or compared (`--check`).
+    pub results_file: Option<PathBuf>,
+}
+
+pub struct Outcome {
+    pub kernels: Vec<KernelResult>,
+    /// Results files that no kernel of kernels.yaml produces: removed in a
+    /// full run, reported as drift by a full `--check`.
+    pub stale: Vec<PathBuf>,
+    pub wall: Duration,
+}
+
+impl Outcome {
+    pub fn table(&self) -> String {
+        let cols: Vec<(String, Option<&RunReport>)> = self
+            .kernels
+            .iter()
+            .map(|k| (k.name.clone(), k.outcome.as_ref().ok()))
+            .collect();
+        crate::table::render(&cols)
+    }
+}
+
+fn bar_style() -> ProgressStyle {
+    ProgressStyle::with_template("{prefix:>6} {spinner} {elapsed:>4} {wide_msg}")
+        .unwrap_or_else(|_| ProgressStyle::default_spinner())
+}
+
+fn short(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        s.chars().take(n).collect::<String>() + "…"
+    }
+}
+
+/// Everything of a run; `Err` only for problems that stop the whole run
+/// (setup, environment). A kernel that fails to fetch or boot is an `Err`
+/// in its own `KernelResult`, and the others go on.
+pub fn run(opts: &Options) -> Result<Outcome, MatrixError> {
+    let started = Instant::now();
+    let file = KernelsFile::load(&opts.kernels_file)?;
+    let lock_file = lock_path(&opts.kernels_file);
+    let mut lock = LockFile::load(&lock_file)?;
+    let selected: Vec<KernelSpec> = config::select(&file, &opts.only, opts.shard)?
+        .into_iter()
+        .cloned()
+        .collect();
+    let full_run = opts.only.is_empty() && opts.shard.is_none();
+    if selected.is_empty() {
+        return Ok(Outcome {
+            kernels: vec![],
+            stale: vec![],
+            wall: started.elapsed(),
+        });
+    }
+    qemu::check_qemu(&opts.qemu)?;
+    elf::check_static(&opts.runner)?;
+    let specs = initramfs::spec_files(&opts.specs_dir)?;
+    let cache = match &opts.cache {
+        Some(c) => c.clone(),
+        None => config::cache_dir()?,
+    };
+
+    let mp = MultiProgress::new();
+    if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        mp.set_draw_target(ProgressDrawTarget::hidden());
+    }
+    let note = |msg: String| {
+        if mp.is_hidden() {
+            eprintln!("{msg}");
+        } else {
+            let _ = mp.println(msg);
+        }
+    };
+
+    if opts.update_lock {
+        for k in &selected {
+            let pb = mp.add(ProgressBar::new_spinner().with_style(bar_style()).with_prefix(k.name.clone()));
+            pb.enable_steady_tick(Duration::from_millis(120));
+            pb.set_message(format!("resolving {} in {}", k.package, k.suites.join("+")));
+            let (entry, _) = fetch::resolve_lock(&cache, k)?;
+            let changed = lock.get(&k.name) != Some(&entry);
+            pb.finish_with_message(format!(
+                "locked {} {}{}",
+                entry.package,
+                entry.version,
+                if changed { " (changed)" } else { "" }
+            ));
+            lock.upsert(entry, &file);
+        }
+        lock.save(&lock_file)?;
+        note(format!("wrote {}", lock_file.display()));
+    }
+    let mut work: Vec<(KernelSpec, LockEntry)> = Vec::new();
+    for k in &selected {
+        match lock.get(&k.name) {
+            Some(e) => work.push((k.clone(), e.clone())),
+            None => {
+                return Err(MatrixError::NotLocked {
+                    kernel: k.name.clone(),
+                    lock: lock_file.clone(),
+                })
+            }
+        }
+    }
+
+    let tmp = tempfile::Builder::new()
+        .prefix("mapspec-matrix-")
+        .tempdir()
+        .map_err(|source| MatrixError::Io {
+            what: "create a temporary directory in",
+            path: std::env::temp_dir(),
+            source,
+        })?;
+    let initrd = tmp.path().join("initramfs.cpio.gz");
+    let archive = initramfs::build(&opts.runner, &specs)?;
+    std::fs::write(&initrd, archive).map_err(|source| MatrixError::Io {
+        what: "write",
+        path: initrd.clone(),
+        source,
+    })?;
+
+    let bars: Vec<ProgressBar> = work
+        .iter()
+        .map(|(k, _)| {
+            let pb = mp.add(ProgressBar::new_spinner().with_style(bar_style()).with_prefix(k.name.clone()));
+            pb.set_message("waiting");
+            pb.enable_steady_tick(Duration::from_millis(120));
+            pb
+        })
+        .collect();
+    let queue = Mutex::new((0..work.len()).collect::<VecDeque<usize>>());
+    let slots: Mutex<Vec<Option<KernelResult>>> = Mutex::new((0..work.len()).map(|_| None).collect());
+    // apt locks its lists directory; downloads of kernels sharing suites
+    // must not overlap, and the network is not the bottleneck anyway.
+    let apt_lock = Mutex::new(());
+    let jobs = opts.jobs.clamp(1, work.len());
+    std::thread::scope(|s| {
+        for _ in 0..jobs {
+            s.spawn(|| loop {
+                let Some(i) = queue.lock().ok().and_then(|mut q| q.pop_front()) else {
+                    break;
+                };
+                let (k, e) = &work[i];
+                let pb = &bars[i];
+                let t0 = Instant::now();
+                let outcome = one_kernel(opts, &cache, &initrd, k, e, pb, &apt_lock);
+                let elapsed = t0.elapsed();
+                match &outcome {
+                    Ok(r) => pb.finish_with_message(format!(
+                        "{}: {} pass, {} fail, {} skip, {} error ({:.1} s)",
+                        r.kernel.release,
+                        r.summary.pass,
+                        r.summary.fail,
+                        r.summary.skip,
+                        r.summary.error,
+                        elapsed.as_secs_f64()
+                    )),
+                    Err(err) => pb.finish_with_message(format!(
+                        "FAILED: {}",
+                        short(&err.to_string().lines().next().unwrap_or_default().to_string(), 100)
+                    )),
+                }
+                if mp.is_hidden() {
+                    eprintln!("{:>6} {}", k.name, pb.message());
+                }
+                if let Ok(mut sl) = slots.lock() {
+                    sl[i] = Some(KernelResult {
+                        name: k.name.clone(),
+                        outcome,
+                        elapsed,
+                        drift: vec![],
+                        results_file: None,
+                    });
+                }
+            });
+        }
+    });
+    let mut results: Vec<KernelResult> = slots
+        .into_inner()
+        .unwrap_or_default()
+        .into_iter()
+        .flatten()
+        .collect();
+
+    // Write or compare, after all boots so that a crash mid-run never
+    // leaves a half-updated results directory.
+    let mut produced = BTreeSet::new();
+    for kr in &mut results {
+        let Ok(report) = &kr.outcome else { continue };
+        let name = compare::file_name(report);
+        produced.insert(name.clone());
+        let path = opts.out_dir.join(&name);
+        kr.results_file = Some(path.clone());
+        if opts.check {
+            match RunReport::read(&path) {
+                Ok(old) => kr.drift = compare::diff_reports(&old, report),
+                Err(e) => kr.drift = vec![format!("no committed results to compare with: {e}")],
+            }
+        } else {
+            let json = report.clone().without_timings().to_json();
+            write_atomic(&path, json.as_bytes()).map_err(|source| MatrixError::Io {
+                what: "write",
+                path: path.clone(),
+                source,
+            })?;
+        }
+    }
+    let mut stale = Vec::new();
+    if full_run {
+        // Every release the lock names keeps its file, even if its boot
+        // failed this time: losing results because of a flaky boot would
+        // make docgen forget what the kernel does.
+        let known: BTreeSet<String> = lock.kernels.iter().map(|e| format!("{}.json", e.release)).collect();
+        if let Ok(rd) = std::fs::read_dir(&opts.out_dir) {
+            for f in rd.filter_map(|e| e.ok().map(|e| e.path())) {
+                let n = f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                if n.ends_with(".json") && !known.contains(&n) && !produced.contains(&n) {
+                    if !opts.check {
+                        let _ = std::fs::remove_file(&f);
+                    }
+                    stale.push(f);
+                }
+            }
+        }
+        stale.sort();
+    }
+    Ok(Outcome {
+        kernels: results,
+        stale,
+        wall: started.elapsed(),
+    })
+}
+
+fn one_kernel(
+    opts: &Options,
+    cache: &Path,
+    initrd: &Path,
+    k: &KernelSpec,
+    e: &LockEntry,
+    pb: &ProgressBar,
+    apt_lock: &Mutex<()>,
+) -> Result<RunReport, MatrixError> {
+    let image = match fetch::cached_image(cache, e) {
+        Some(p) => p,
+        None => {
+            pb.set_message(format!("waiting for apt, to fetch {} {}", e.package, e.version));
+            let _guard = apt_lock.lock();
+            pb.set_message(format!("fetching {} {}", e.package, e.version));
+            fetch::ensure_image(cache, k, e)?.0
+        }
+    };
+    let workdir = cache.join("runs").join(&k.name);
+    std::fs::create_dir_all(&workdir).map_err(|source| MatrixError::Io {
+        what: "create",
+        path: workdir.clone(),
+        source,
+    })?;
+    let boot = Boot {
+        qemu: &opts.qemu,
+        kernel: &image,
+        initrd,
+        append: qemu::default_append(),
+        accel: opts.accel,
+        timeout: opts.timeout,
+        workdir: &workdir,
+        smp: opts.smp,
+        memory_mb: opts.memory_mb,
+    };
+    pb.set_message(format!("booting {}", e.release));
+    let out = qemu::boot(&boot, |line| pb.set_message(short(line, 90)))?;
+    qemu::interpret(&k.name, &boot, &out)
+}

@@ -1,0 +1,394 @@
+//! One guest boot: qemu with the kernel console on the first serial port
+//! and the results on the second, a timeout, and the reading of what came
+//! out.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use mapspec_spec::results::RunReport;
+
+use crate::fetch::sha256_hex;
+use crate::MatrixError;
+
+/// Frames the report on ttyS1, so that anything else on the line (a
+/// stray kernel message, line noise) cannot corrupt what is parsed.
+pub const BEGIN: &str = "MAPSPEC-RESULTS-BEGIN";
+pub const END: &str = "MAPSPEC-RESULTS-END";
+
+/// Values the guest writes to isa-debug-exit; qemu then exits with
+/// `(value << 1) | 1`. Chosen away from 0 so that they cannot be confused
+/// with qemu's own exit status 1 (startup errors).
+pub const GUEST_OK: u8 = 0x10;
+pub const GUEST_CLAIMS_FAILED: u8 = 0x11;
+pub const GUEST_ERROR: u8 = 0x12;
+
+pub fn qemu_exit_code(guest_value: u8) -> i32 {
+    ((guest_value as i32) << 1) | 1
+}
+
+/// The kernel command line. Everything after `--` becomes init's argv, which
+/// is how the shared `mapspec` binary knows it is the guest.
+pub const GUEST_ARGS: &str = "matrix __guest";
+
+pub fn default_append() -> String {
+    // panic=-1 with -no-reboot turns a panic into a prompt qemu exit rather
+    // than a wait for the timeout; oops=panic does the same for an oops in
+    // a map operation, which would otherwise leave init stuck.
+    format!("console=ttyS0 panic=-1 oops=panic mitigations=off -- {GUEST_ARGS}")
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Accel {
+    Tcg,
+    Kvm,
+}
+
+impl Accel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Accel::Tcg => "tcg",
+            Accel::Kvm => "kvm",
+        }
+    }
+}
+
+pub struct Boot<'a> {
+    pub qemu: &'a str,
+    pub kernel: &'a Path,
+    pub initrd: &'a Path,
+    pub append: String,
+    pub accel: Accel,
+    pub timeout: Duration,
+    /// Receives console.log and results.txt.
+    pub workdir: &'a Path,
+    pub smp: u32,
+    pub memory_mb: u32,
+}
+
+#[derive(Debug)]
+pub struct BootOutput {
+    /// None when the guest was killed at the timeout.
+    pub exit_code: Option<i32>,
+    pub elapsed: Duration,
+    pub console_log: PathBuf,
+    pub console: String,
+    pub results: Vec<u8>,
+    pub stderr: String,
+}
+
+/// Is `qemu` runnable at all? Gives the install hint when it is not.
+pub fn check_qemu(qemu: &str) -> Result<(), MatrixError> {
+    match Command::new(qemu)
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+    {
+        Ok(s) if s.success() => Ok(()),
+        _ => Err(MatrixError::MissingTool {
+            program: qemu.into(),
+            hint: "install QEMU (Debian/Ubuntu: `apt-get install qemu-system-x86`), or name the \
+                   binary with MAPSPEC_QEMU"
+                .into(),
+        }),
+    }
+}
+
+/// Run the guest to completion or to the timeout. `tick` is called a few
+/// times a second with the last line of the console, for progress display.
+pub fn boot(b: &Boot<'_>, mut tick: impl FnMut(&str)) -> Result<BootOutput, MatrixError> {
+    let console_log = b.workdir.join("console.log");
+    let results = b.workdir.join("results.txt");
+    for p in [&console_log, &results] {
+        // qemu appends to an existing file; a stale report must not count.
+        let _ = std::fs::remove_file(p);
+    }
+    let mut cmd = Command::new(b.qemu);
+    cmd.args(["-accel", b.accel.as_str()])
+        .args(["-smp", &b.smp.to_string(), "-m", &format!("{}M", b.memory_mb)])
+        .args(["-nodefaults", "-no-user-config", "-display", "none", "-no-reboot"])
+        .arg("-kernel")
+        .arg(b.kernel)
+        .arg("-initrd")
+        .arg(b.initrd)
+        .args(["-append", &b.append])
+        .arg("-serial")
+        .arg(format!("file:{}", console_log.display()))
+        .arg("-serial")
+        .arg(format!("file:{}", results.display()))
+        .args(["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let start = Instant::now();
+    let mut child = cmd.spawn().map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            MatrixError::MissingTool {
+                program: b.qemu.into(),
+                hint: "install QEMU (Debian/Ubuntu: `apt-get install qemu-system-x86`)".into(),
+            }
+        } else {
+            MatrixError::Io {
+                what: "start",
+                path: b.qemu.into(),
+                source: e,
+            }
+        }
+    })?;
+    // Drain stderr on a thread so a chatty qemu cannot block on a full pipe.
+    let stderr = child.stderr.take();
+    let reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        if let Some(mut e) = stderr {
+            use std::io::Read;
+            let _ = e.read_to_string(&mut s);
+        }
+        s
+    });
+    let exit_code = loop {
+        match child.try_wait() {
+            Ok(Some(st)) => break st.code(),
+            Ok(None) => {}
+            Err(_) => break None,
+        }
+        if start.elapsed() >= b.timeout {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        tick(&last_line(&console_log));
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let elapsed = start.elapsed();
+    let stderr = reader.join().unwrap_or_default();
+    let console = String::from_utf8_lossy(&std::fs::read(&console_log).unwrap_or_default()).into_owned();
+    Ok(BootOutput {
+        exit_code,
+        elapsed,
+        console_log,
+        console,
+        results: std::fs::read(&results).unwrap_or_default(),
+        stderr,
+    })
+}
+
+fn last_line(path: &Path) -> String {
+    use std::io::{Read, Seek, SeekFrom};
+    let Ok(mut f) = std::fs::File::open(path) else {
+        return String::new();
+    };
+    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+    let _ = f.seek(SeekFrom::Start(len.saturating_sub(512)));
+    let mut buf = Vec::new();
+    let _ = f.read_to_end(&mut buf);
+    let s = String::from_utf8_lossy(&buf);
+    s.lines()
+        .rev()
+        .map(|l| l.trim())
+        .find(|l| !l.is_empty())
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// The last `n` lines of a console log.
+pub fn tail(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().map(|l| l.trim_end_matches('\r')).collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+/// Frame a report for the wire: header with length and sha256, the JSON,
+/// and an end marker.
+pub fn frame(json: &str) -> Vec<u8> {
+    let mut out = format!("\n{BEGIN} {} {}\n", json.len(), sha256_hex(json.as_bytes())).into_bytes();
+    out.extend_from_slice(json.as_bytes());
+    out.extend_from_slice(format!("\n{END}\n").as_bytes());
+    out
+}
+
+/// Find and check the framed report in what came out of ttyS1.
+pub fn unframe(raw: &[u8]) -> Result<RunReport, String> {
+    let marker = BEGIN.as_bytes();
+    let start = raw
+        .windows(marker.len())
+        .rposition(|w| w == marker)
+        .ok_or_else(|| "the guest wrote no results".to_string())?;
+    let rest = &raw[start + marker.len()..];
+    let nl = rest
+        .iter()
+        .position(|&b| b == b'\n')
+        .ok_or("the results header is cut off")?;
+    let header = String::from_utf8_lossy(&rest[..nl]);
+    let mut parts = header.split_whitespace();
+    let len: usize = parts
+        .next()
+        .and_then(|s| s.parse().ok())
+        .ok_or("the results header has no length")?;
+    let sha = parts.next().ok_or("the results header has no checksum")?;
+    let body = rest
+        .get(nl + 1..nl + 1 + len)
+        .ok_or_else(|| format!("the results are cut off ({} of {len} bytes)", rest.len() - nl - 1))?;
+    if sha256_hex(body) != sha {
+        return Err("the results were corrupted on the serial line (checksum mismatch)".into());
+    }
+    let after = String::from_utf8_lossy(&rest[nl + 1 + len..]);
+    if !after.trim_start().starts_with(END) {
+        return Err("the results lack their end marker".into());
+    }
+    serde_json::from_slice(body).map_err(|e| format!("the results are not a mapspec report: {e}"))
+}
+
+/// Turn a finished boot into a report, or into the clearest error we can
+/// give: timeout, kernel panic, guest-side error, qemu failure.
+pub fn interpret(kernel: &str, b: &Boot<'_>, out: &BootOutput) -> Result<RunReport, MatrixError> {
+    let unframed = unframe(&out.results);
+    let fail = |reason: String| MatrixError::Guest {
+        kernel: kernel.into(),
+        reason,
+        log: out.console_log.clone(),
+        tail: tail(&out.console, 25),
+    };
+    let panic_line = out
+        .console
+        .lines()
+        .find(|l| l.contains("Kernel panic"))
+        .map(|l| l.trim_end_matches('\r').trim().to_string());
+    let guest_error = out
+        .console
+        .lines()
+        .find(|l| l.contains(crate::guest::ERROR_PREFIX))
+        .map(|l| l.trim().to_string());
+    match (out.exit_code, unframed) {
+        (Some(c), Ok(report)) if c == qemu_exit_code(GUEST_OK) || c == qemu_exit_code(GUEST_CLAIMS_FAILED) => {
+            Ok(report)
+        }
+        // Powered off by reboot(2) after the debug-exit port failed.
+        (Some(0), Ok(report)) => Ok(report),
+        (None, _) => Err(fail(match panic_line {
+            Some(p) => format!("the guest hung after a kernel panic ({p}) and was killed after {} s", b.timeout.as_secs()),
+            None => format!(
+                "the guest did not finish within {} s and was killed (hung? raise --timeout if it is just slow)",
+                b.timeout.as_secs()
+            ),
+        })),
+        (Some(_), _) if panic_line.is_some() => Err(fail(format!(
+            "the kernel panicked: {}",
+            panic_line.unwrap_or_default()
+        ))),
+        (Some(c), _) if c == qemu_exit_code(GUEST_ERROR) => Err(fail(format!(
+            "the guest runner failed: {}",
+            guest_error.unwrap_or_else(|| "(no message on the console)".into())
+        ))),
+        (Some(c), Err(why)) if c == qemu_exit_code(GUEST_OK) || c == qemu_exit_code(GUEST_CLAIMS_FAILED) || c == 0 => {
+            Err(fail(format!("the guest finished but {why}")))
+        }
+        (Some(c), r) => {
+            let why = match r {
+                Ok(_) => String::new(),
+                Err(w) => format!("; {w}"),
+            };
+            let stderr = out.stderr.trim();
+            Err(fail(if out.console.trim().is_empty() && !stderr.is_empty() {
+                format!("qemu failed (exit {c}) before the kernel printed anything: {stderr}")
+            } else {
+                format!("qemu exited with status {c} unexpectedly{why}")
+            }))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mapspec_spec::results::{KernelInfo, Summary};
+
+    fn report() -> RunReport {
+        RunReport {
+            format_version: 1,
+            tool_version: "0.1.0".into(),
+            kernel: KernelInfo {
+                release: "6.1.0-50-amd64".into(),
+                version: "6.1.176".into(),
+                machine: "x86_64".into(),
+                possible_cpus: 2,
+                online_cpus: 2,
+            },
+            quick: false,
+            summary: Summary::default(),
+            results: vec![],
+            duration_ms: None,
+        }
+    }
+
+    #[test]
+    fn frame_roundtrip_with_noise() {
+        let json = report().to_json();
+        let mut wire = b"\x00\xffgarbage\r\n".to_vec();
+        wire.extend(frame(&json));
+        wire.extend(b"trailing noise");
+        assert_eq!(unframe(&wire).unwrap(), report());
+    }
+
+    #[test]
+    fn unframe_detects_damage() {
+        let json = report().to_json();
+        let wire = frame(&json);
+        assert!(unframe(b"nothing here").unwrap_err().contains("no results"));
+        let cut = &wire[..wire.len() - 40];
+        assert!(unframe(cut).unwrap_err().contains("cut off"));
+        let mut flipped = wire.clone();
+        let i = wire.len() / 2;
+        flipped[i] ^= 1;
+        assert!(unframe(&flipped).unwrap_err().contains("checksum"));
+    }
+
+    #[test]
+    fn tail_keeps_last_lines() {
+        assert_eq!(tail("a\r\nb\r\nc\r\n", 2), "b\nc");
+        assert_eq!(tail("", 3), "");
+    }
+
+    fn out(code: Option<i32>, console: &str, results: Vec<u8>) -> BootOutput {
+        BootOutput {
+            exit_code: code,
+            elapsed: Duration::from_secs(1),
+            console_log: "console.log".into(),
+            console: console.into(),
+            results,
+            stderr: String::new(),
+        }
+    }
+
+    fn boot_cfg<'a>() -> Boot<'a> {
+        Boot {
+            qemu: "qemu-system-x86_64",
+            kernel: Path::new("k"),
+            initrd: Path::new("i"),
+            append: default_append(),
+            accel: Accel::Tcg,
+            timeout: Duration::from_secs(7),
+            workdir: Path::new("."),
+            smp: 2,
+            memory_mb: 512,
+        }
+    }
+
+    #[test]
+    fn classifies_outcomes() {
+        let b = boot_cfg();
+        let good = frame(&report().to_json());
+        assert!(interpret("6.1", &b, &out(Some(33), "", good.clone())).is_ok());
+        assert!(interpret("6.1", &b, &out(Some(0), "", good)).is_ok());
+        let e = interpret("6.1", &b, &out(None, "booting\n", vec![])).unwrap_err().to_string();
+        assert!(e.contains("did not finish within 7 s") && e.contains("booting"), "{e}");
+        let e = interpret("6.1", &b, &out(Some(0), "x\n[ 1.0] Kernel panic - not syncing: VFS\n", vec![]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("panicked") && e.contains("VFS"), "{e}");
+        let console = format!("{} cannot load specs\n", crate::guest::ERROR_PREFIX);
+        let e = interpret("6.1", &b, &out(Some(37), &console, vec![])).unwrap_err().to_string();
+        assert!(e.contains("cannot load specs"), "{e}");
+        let e = interpret("6.1", &b, &out(Some(33), "", b"junk".to_vec())).unwrap_err().to_string();
+        assert!(e.contains("no results"), "{e}");
+    }
+}
