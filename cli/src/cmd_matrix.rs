@@ -1,8 +1,259 @@
-//! `mapspec matrix` (not yet implemented).
+//! `mapspec matrix`: boot Debian kernels in QEMU and run the suite in each.
+//! The work is in the `mapspec_kernel_matrix` crate; this is argument
+//! handling, reporting and exit codes. `matrix __guest` is the entry point
+//! of the same binary booted as a guest's /init.
+
+use anyhow::Context;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use mapspec_kernel_matrix::config::Shard;
+use mapspec_kernel_matrix::matrix::{self, Options};
+use mapspec_kernel_matrix::qemu::Accel;
+use mapspec_kernel_matrix::{compare, guest, initramfs, MatrixError};
+use mapspec_spec::results::write_atomic;
+
+use crate::exit;
 
 #[derive(clap::Args)]
-pub struct Args {}
+#[command(args_conflicts_with_subcommands = true)]
+pub struct Args {
+    #[command(subcommand)]
+    sub: Option<Sub>,
+    #[command(flatten)]
+    run: RunArgs,
+}
 
-pub fn main(_a: Args) -> anyhow::Result<u8> {
-    anyhow::bail!("`mapspec matrix` is not implemented yet")
+#[derive(clap::Subcommand)]
+enum Sub {
+    /// Merge the results directories of several shards (`--shard I/N`).
+    Merge(MergeArgs),
+    /// The guest side: run as /init inside a matrix VM (not for humans).
+    #[command(name = "__guest", hide = true)]
+    Guest,
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    /// The list of kernels; its lock file is the same path with `.lock`.
+    #[arg(long, default_value = "kernel-matrix/kernels.yaml")]
+    kernels: PathBuf,
+    /// Only this kernel (a `name` of kernels.yaml); repeatable.
+    #[arg(long = "only", value_name = "VERSION")]
+    only: Vec<String>,
+    /// Kernels booted at the same time (default: number of CPUs).
+    #[arg(long)]
+    jobs: Option<usize>,
+    /// Where the results files go (or are compared from, with --check).
+    #[arg(long, default_value = "kernel-matrix/results")]
+    out: PathBuf,
+    /// Re-run and fail if the results differ from the committed ones
+    /// (ignoring `measurement`); writes nothing.
+    #[arg(long)]
+    check: bool,
+    /// Run only shard I of N (1-based), for CI matrices; see `matrix merge`.
+    #[arg(long, value_name = "I/N")]
+    shard: Option<Shard>,
+    /// Pin the newest Debian package of each selected kernel in the lock file.
+    #[arg(long)]
+    update_lock: bool,
+    /// Seconds a guest may run before it is killed.
+    #[arg(long, default_value_t = 120, value_name = "SECS")]
+    timeout: u64,
+    /// The static binary booted as /init (default: this binary, which must be static).
+    #[arg(long, value_name = "PATH", env = "MAPSPEC_RUNNER")]
+    runner: Option<PathBuf>,
+    /// The specs shipped to the guests.
+    #[arg(long, default_value = "spec/maps")]
+    specs: PathBuf,
+    /// tcg (default: /dev/kvm exists on our machines but guests hang there) or kvm.
+    #[arg(long, default_value = "tcg", value_parser = ["tcg", "kvm"], env = "MAPSPEC_ACCEL")]
+    accel: String,
+    /// The qemu binary.
+    #[arg(long, default_value = "qemu-system-x86_64", env = "MAPSPEC_QEMU")]
+    qemu: String,
+}
+
+#[derive(clap::Args)]
+struct MergeArgs {
+    /// Results directories (or files) of the shards.
+    #[arg(required = true)]
+    dirs: Vec<PathBuf>,
+    /// Where the merged results go.
+    #[arg(long, default_value = "kernel-matrix/results")]
+    out: PathBuf,
+}
+
+pub fn main(a: Args) -> anyhow::Result<u8> {
+    match a.sub {
+        Some(Sub::Guest) => guest_main(),
+        Some(Sub::Merge(m)) => merge(m),
+        None => run(a.run),
+    }
+}
+
+fn guest_main() -> ! {
+    let opts = mapspec_conformance::RunOptions {
+        quick: false,
+        only: vec![],
+        timings: false,
+    };
+    guest::main_as_init(std::path::Path::new(initramfs::GUEST_SPECS), |specs| {
+        mapspec_conformance::run(specs, &opts)
+    })
+}
+
+fn run(a: RunArgs) -> anyhow::Result<u8> {
+    let runner = match a.runner {
+        Some(r) => r,
+        None => std::env::current_exe()
+            .context("cannot find this binary to use it as the guest's /init")?,
+    };
+    let jobs = a.jobs.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    });
+    let opts = Options {
+        kernels_file: a.kernels,
+        only: a.only,
+        jobs,
+        out_dir: a.out.clone(),
+        check: a.check,
+        shard: a.shard,
+        update_lock: a.update_lock,
+        timeout: Duration::from_secs(a.timeout),
+        runner,
+        specs_dir: a.specs,
+        accel: if a.accel == "kvm" {
+            Accel::Kvm
+        } else {
+            Accel::Tcg
+        },
+        qemu: a.qemu,
+        cache: None,
+        memory_mb: 1024,
+        smp: 2,
+    };
+    let outcome = match matrix::run(&opts) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("mapspec matrix: {e}");
+            return Ok(if e.is_environment() {
+                exit::ENV
+            } else {
+                exit::FAILED
+            });
+        }
+    };
+    if outcome.kernels.is_empty() {
+        println!("no kernel selected (empty shard?): nothing to do");
+        return Ok(exit::OK);
+    }
+    println!("\n{}", outcome.table());
+    let mut code = exit::OK;
+    let worst = |code: &mut u8, c: u8| *code = (*code).max(c);
+    for k in &outcome.kernels {
+        match &k.outcome {
+            Err(e) => {
+                eprintln!("\nkernel {}: {e}", k.name);
+                worst(
+                    &mut code,
+                    if e.is_environment() {
+                        exit::ENV
+                    } else {
+                        exit::FAILED
+                    },
+                );
+            }
+            Ok(r) => {
+                for c in r.results.iter().filter(|c| {
+                    matches!(
+                        c.status,
+                        mapspec_spec::results::Status::Fail | mapspec_spec::results::Status::Error
+                    )
+                }) {
+                    eprintln!(
+                        "kernel {} ({}): {} {}: expected {}, observed {}",
+                        k.name,
+                        r.kernel.release,
+                        c.status.as_str().to_uppercase(),
+                        c.claim,
+                        c.expected,
+                        c.observed
+                    );
+                    worst(&mut code, exit::FAILED);
+                }
+                if !k.drift.is_empty() {
+                    let file = k
+                        .results_file
+                        .as_ref()
+                        .map(|p| p.display().to_string())
+                        .unwrap_or_default();
+                    eprintln!("\nkernel {}: results differ from {file}:", k.name);
+                    for d in &k.drift {
+                        eprintln!("  {d}");
+                    }
+                    worst(&mut code, exit::FAILED);
+                }
+            }
+        }
+    }
+    for s in &outcome.stale {
+        if opts.check {
+            eprintln!(
+                "stale results file (no kernel of kernels.yaml produces it): {}",
+                s.display()
+            );
+            worst(&mut code, exit::FAILED);
+        } else {
+            eprintln!("removed stale results file {}", s.display());
+        }
+    }
+    let ok = outcome.kernels.iter().filter(|k| k.outcome.is_ok()).count();
+    println!(
+        "{ok} of {} kernels ran in {:.1} s{}",
+        outcome.kernels.len(),
+        outcome.wall.as_secs_f64(),
+        if opts.check {
+            if code == exit::OK {
+                "; results match the committed ones"
+            } else {
+                ""
+            }
+        } else {
+            ""
+        }
+    );
+    if !opts.check && ok > 0 {
+        println!("results in {}", a.out.display());
+    }
+    Ok(code)
+}
+
+fn merge(m: MergeArgs) -> anyhow::Result<u8> {
+    let merged = match compare::merge(&m.dirs) {
+        Ok(v) => v,
+        Err(e @ MatrixError::MergeConflict { .. }) => {
+            eprintln!("mapspec matrix merge: {e}");
+            return Ok(exit::FAILED);
+        }
+        Err(e) => return Err(e).context("cannot read the shard results"),
+    };
+    for (report, from) in &merged {
+        let to = m.out.join(compare::file_name(report));
+        write_atomic(&to, report.clone().without_timings().to_json().as_bytes())
+            .with_context(|| format!("cannot write {} (from {})", to.display(), from.display()))?;
+    }
+    let cols: Vec<_> = merged
+        .iter()
+        .map(|(r, _)| (r.kernel.version.clone(), Some(r)))
+        .collect();
+    println!("{}", mapspec_kernel_matrix::table::render(&cols));
+    println!(
+        "merged {} results files into {}",
+        merged.len(),
+        m.out.display()
+    );
+    Ok(exit::OK)
 }

@@ -8,7 +8,7 @@ use mapspec_spec::{
     BatchOp, CreateAttrs, Datum, ElemOp, Errno, Flags, KeysOp, MmapOp, NextKeyOp, Outcome, Program,
     Step, TornOp,
 };
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -67,7 +67,7 @@ impl Map {
     }
 }
 
-fn encode(d: &Datum, size: usize) -> Result<Vec<u8>, String> {
+pub(crate) fn encode(d: &Datum, size: usize) -> Result<Vec<u8>, String> {
     match d {
         Datum::Int(v) | Datum::Pattern { pattern: v } => {
             let mut b = v.to_le_bytes().to_vec();
@@ -90,6 +90,10 @@ fn encode(d: &Datum, size: usize) -> Result<Vec<u8>, String> {
             Ok(b)
         }
         Datum::Fd { fd } => Err(format!("fixture `{fd}` is not available in this runner")),
+        other => Err(format!(
+            "{} is not supported by this runner yet",
+            show(&Some(other.clone()))
+        )),
     }
 }
 
@@ -117,6 +121,14 @@ fn show(d: &Option<Datum>) -> String {
             format!("{}/{prefixlen}", parts.join("."))
         }
         Some(Datum::Fd { fd }) => format!("fd({fd})"),
+        Some(Datum::Id { id }) => format!("id({id})"),
+        Some(Datum::Ifindex { ifindex }) => format!("ifindex({ifindex})"),
+        Some(Datum::Cookie { cookie }) => format!("cookie({cookie})"),
+        Some(Datum::U32s { u32s }) => {
+            let parts: Vec<String> = u32s.iter().map(|d| show(&Some(d.clone()))).collect();
+            format!("[{}]", parts.join(", "))
+        }
+        Some(Datum::Map { map }) => format!("map(type {})", map.type_value),
     }
 }
 
@@ -720,6 +732,21 @@ impl Runner<'_> {
             Step::Fill(op) => self.fill(m, op.start, op.count),
             Step::Keys(op) => self.keys(m, op),
             Step::TornRead(op) => self.torn(m, op),
+            Step::ProgLoad(_) | Step::ProgRun(_) | Step::ProgRace(_) | Step::ProgTorn(_) => {
+                let map = crate::progs::MapRef {
+                    fd: m.fd.as_fd(),
+                    key_size: m.key_size,
+                    value_size: m.value_size,
+                    percpu: m.percpu,
+                    ncpu: m.ncpu,
+                };
+                let mut rec = crate::progs::Record {
+                    trace: &mut self.trace,
+                    expected: &mut self.expected,
+                    measurement: &mut self.measurement,
+                };
+                crate::progs::step(&map, step, &mut rec)
+            }
         }
     }
 }

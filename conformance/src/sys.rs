@@ -277,6 +277,14 @@ pub struct LoadedBtf {
 }
 
 impl Btf {
+    /// Take ownership of a btf from `btf__new_empty` (freed on drop).
+    ///
+    /// # Safety
+    /// `raw` must be a valid, non-NULL btf that nobody else frees.
+    pub(crate) unsafe fn from_raw(raw: *mut libbpf_sys::btf) -> Btf {
+        Btf { raw }
+    }
+
     pub fn fd(&self) -> RawFd {
         // SAFETY: raw is valid for the lifetime of self.
         unsafe { libbpf_sys::btf__fd(self.raw) }

@@ -32,10 +32,16 @@ pub fn diff_reports(old: &RunReport, new: &RunReport) -> Vec<String> {
         out.push(format!("quick: {} -> {}", old.quick, new.quick));
     }
     if old.format_version != new.format_version {
-        out.push(format!("format_version: {} -> {}", old.format_version, new.format_version));
+        out.push(format!(
+            "format_version: {} -> {}",
+            old.format_version, new.format_version
+        ));
     }
     let index = |r: &RunReport| -> BTreeMap<String, ClaimResult> {
-        r.results.iter().map(|c| (c.claim.clone(), c.clone())).collect()
+        r.results
+            .iter()
+            .map(|c| (c.claim.clone(), c.clone()))
+            .collect()
     };
     let (a, b) = (index(&old), index(&new));
     for (id, o) in &a {
@@ -51,7 +57,11 @@ pub fn diff_reports(old: &RunReport, new: &RunReport) -> Vec<String> {
                 cmp("status", o.status.as_str().into(), n.status.as_str().into());
                 cmp("expected", o.expected.clone(), n.expected.clone());
                 cmp("observed", o.observed.clone(), n.observed.clone());
-                cmp("reason", o.reason.clone().unwrap_or_default(), n.reason.clone().unwrap_or_default());
+                cmp(
+                    "reason",
+                    o.reason.clone().unwrap_or_default(),
+                    n.reason.clone().unwrap_or_default(),
+                );
                 cmp("text", o.text.clone(), n.text.clone());
                 cmp("map_type", o.map_type.clone(), n.map_type.clone());
                 out.push(format!("{id}: changed\n{}", fields.join("\n")));
@@ -65,7 +75,9 @@ pub fn diff_reports(old: &RunReport, new: &RunReport) -> Vec<String> {
     // Same claims, same verdicts, but a different order still changes the
     // committed bytes, which docgen and reviewers see.
     if out.is_empty() && old != new {
-        out.push("same results in a different order or with a different summary/tool version".into());
+        out.push(
+            "same results in a different order or with a different summary/tool version".into(),
+        );
     }
     out
 }
@@ -170,8 +182,20 @@ mod tests {
 
     #[test]
     fn status_changes_and_claim_sets_are_reported() {
-        let a = report("r", vec![claim("hash/a", Status::Pass, None), claim("hash/b", Status::Pass, None)]);
-        let b = report("r", vec![claim("hash/a", Status::Fail, None), claim("hash/c", Status::Pass, None)]);
+        let a = report(
+            "r",
+            vec![
+                claim("hash/a", Status::Pass, None),
+                claim("hash/b", Status::Pass, None),
+            ],
+        );
+        let b = report(
+            "r",
+            vec![
+                claim("hash/a", Status::Fail, None),
+                claim("hash/c", Status::Pass, None),
+            ],
+        );
         let d = diff_reports(&a, &b);
         assert_eq!(d.len(), 3, "{d:#?}");
         assert!(d[0].contains("hash/a") && d[0].contains("\"pass\" -> \"fail\""));
@@ -181,28 +205,59 @@ mod tests {
 
     #[test]
     fn order_change_is_drift() {
-        let a = report("r", vec![claim("hash/a", Status::Pass, None), claim("hash/b", Status::Pass, None)]);
-        let b = report("r", vec![claim("hash/b", Status::Pass, None), claim("hash/a", Status::Pass, None)]);
+        let a = report(
+            "r",
+            vec![
+                claim("hash/a", Status::Pass, None),
+                claim("hash/b", Status::Pass, None),
+            ],
+        );
+        let b = report(
+            "r",
+            vec![
+                claim("hash/b", Status::Pass, None),
+                claim("hash/a", Status::Pass, None),
+            ],
+        );
         assert_eq!(diff_reports(&a, &b).len(), 1);
     }
 
     fn write(dir: &Path, r: &RunReport) {
-        std::fs::write(dir.join(file_name(r)), r.clone().without_timings().to_json()).unwrap();
+        std::fs::write(
+            dir.join(file_name(r)),
+            r.clone().without_timings().to_json(),
+        )
+        .unwrap();
     }
 
     #[test]
     fn merge_unions_and_detects_conflicts() {
         let (d1, d2) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-        write(d1.path(), &report("5.10.0-46-amd64", vec![claim("hash/a", Status::Skip, None)]));
-        write(d2.path(), &report("6.1.0-50-amd64", vec![claim("hash/a", Status::Pass, None)]));
+        write(
+            d1.path(),
+            &report("5.10.0-46-amd64", vec![claim("hash/a", Status::Skip, None)]),
+        );
+        write(
+            d2.path(),
+            &report("6.1.0-50-amd64", vec![claim("hash/a", Status::Pass, None)]),
+        );
         // The same kernel in both shards, differing only in a measurement.
-        write(d2.path(), &report("5.10.0-46-amd64", vec![claim("hash/a", Status::Skip, Some(3))]));
+        write(
+            d2.path(),
+            &report(
+                "5.10.0-46-amd64",
+                vec![claim("hash/a", Status::Skip, Some(3))],
+            ),
+        );
         let got = merge(&[d1.path().into(), d2.path().into()]).unwrap();
         let releases: Vec<_> = got.iter().map(|(r, _)| r.kernel.release.as_str()).collect();
         assert_eq!(releases, ["5.10.0-46-amd64", "6.1.0-50-amd64"]);
 
         let d3 = tempfile::tempdir().unwrap();
-        write(d3.path(), &report("6.1.0-50-amd64", vec![claim("hash/a", Status::Fail, None)]));
+        write(
+            d3.path(),
+            &report("6.1.0-50-amd64", vec![claim("hash/a", Status::Fail, None)]),
+        );
         let e = merge(&[d2.path().into(), d3.path().into()]).unwrap_err();
         assert!(e.to_string().contains("6.1.0-50-amd64"), "{e}");
     }

@@ -130,7 +130,13 @@ impl LockFile {
     pub fn upsert(&mut self, entry: LockEntry, order: &KernelsFile) {
         self.kernels.retain(|e| e.name != entry.name);
         self.kernels.push(entry);
-        let pos = |n: &str| order.kernels.iter().position(|k| k.name == n).unwrap_or(usize::MAX);
+        let pos = |n: &str| {
+            order
+                .kernels
+                .iter()
+                .position(|k| k.name == n)
+                .unwrap_or(usize::MAX)
+        };
         self.kernels.sort_by_key(|e| pos(&e.name));
     }
 
@@ -215,8 +221,14 @@ impl std::str::FromStr for Shard {
         let (i, n) = s
             .split_once('/')
             .ok_or_else(|| format!("shard {s:?}: expected I/N, e.g. 1/4"))?;
-        let index: usize = i.trim().parse().map_err(|_| format!("shard {s:?}: I is not a number"))?;
-        let count: usize = n.trim().parse().map_err(|_| format!("shard {s:?}: N is not a number"))?;
+        let index: usize = i
+            .trim()
+            .parse()
+            .map_err(|_| format!("shard {s:?}: I is not a number"))?;
+        let count: usize = n
+            .trim()
+            .parse()
+            .map_err(|_| format!("shard {s:?}: N is not a number"))?;
         if count == 0 || index == 0 || index > count {
             return Err(format!("shard {s:?}: need 1 <= I <= N"));
         }
@@ -305,7 +317,8 @@ kernels:
         assert!(e.to_string().contains("listed twice"), "{e}");
         let noglob = "kernels:\n  - {name: a, suites: [sid], package: p, image: boot/vmlinuz}\n";
         assert!(KernelsFile::parse(noglob, Path::new("k.yaml")).is_err());
-        let unknown = "kernels:\n  - {name: a, suites: [sid], package: p, image: 'b/*', extra: 1}\n";
+        let unknown =
+            "kernels:\n  - {name: a, suites: [sid], package: p, image: 'b/*', extra: 1}\n";
         assert!(KernelsFile::parse(unknown, Path::new("k.yaml")).is_err());
         assert!(KernelsFile::parse("kernels: 3", Path::new("k.yaml")).is_err());
     }
@@ -337,10 +350,19 @@ kernels:
     fn package_globs_skip_flavours() {
         let p = "linux-image-5.10.0-*-amd64-unsigned";
         assert!(package_matches(p, "linux-image-5.10.0-46-amd64-unsigned"));
-        assert!(!package_matches(p, "linux-image-5.10.0-46-cloud-amd64-unsigned"));
+        assert!(!package_matches(
+            p,
+            "linux-image-5.10.0-46-cloud-amd64-unsigned"
+        ));
         let sid = "linux-binary-unsigned-*-amd64";
-        assert!(package_matches(sid, "linux-binary-unsigned-7.2.13+deb14-amd64"));
-        assert!(!package_matches(sid, "linux-binary-unsigned-7.2.13+deb14-rt-amd64"));
+        assert!(package_matches(
+            sid,
+            "linux-binary-unsigned-7.2.13+deb14-amd64"
+        ));
+        assert!(!package_matches(
+            sid,
+            "linux-binary-unsigned-7.2.13+deb14-rt-amd64"
+        ));
     }
 
     #[test]
@@ -358,7 +380,13 @@ kernels:
             Some("7.2.13+deb14-amd64")
         );
         assert_eq!(image_release("boot/vmlinuz-*", "boot/System.map-1"), None);
-        assert_eq!(image_release("usr/lib/modules/*/vmlinuz.unsigned", "usr/lib/modules/a/b/vmlinuz.unsigned"), None);
+        assert_eq!(
+            image_release(
+                "usr/lib/modules/*/vmlinuz.unsigned",
+                "usr/lib/modules/a/b/vmlinuz.unsigned"
+            ),
+            None
+        );
     }
 
     #[test]
@@ -375,7 +403,12 @@ kernels:
         let mut seen = vec![];
         for i in 1..=2 {
             let s = Shard { index: i, count: 2 };
-            seen.extend(select(&f, &[], Some(s)).unwrap().iter().map(|k| k.name.clone()));
+            seen.extend(
+                select(&f, &[], Some(s))
+                    .unwrap()
+                    .iter()
+                    .map(|k| k.name.clone()),
+            );
         }
         seen.sort();
         assert_eq!(seen, ["5.10", "6.1", "7.2"]);

@@ -104,7 +104,10 @@ impl<W: Write> CpioWriter<W> {
         if h.name.is_empty() || h.name.starts_with('/') || h.name.contains('\0') {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
-                format!("bad cpio entry name {:?}: must be relative and non-empty", h.name),
+                format!(
+                    "bad cpio entry name {:?}: must be relative and non-empty",
+                    h.name
+                ),
             ));
         }
         let ino = self.next_ino;

@@ -59,7 +59,9 @@ impl Apt {
             } else {
                 config::DEBIAN_MIRROR
             };
-            s.push_str(&format!("deb [signed-by={KEYRING}] {mirror} {suite} main\n"));
+            s.push_str(&format!(
+                "deb [signed-by={KEYRING}] {mirror} {suite} main\n"
+            ));
         }
         let p = self.sources_list();
         mapspec_spec::results::write_atomic(&p, s.as_bytes()).map_err(self.io("write", &p))
@@ -140,7 +142,11 @@ impl Apt {
         let prefix = k.package.split('*').next().unwrap_or_default();
         let names = self.run("apt-cache", &["pkgnames", prefix], None)?;
         let mut best: Option<(String, String)> = None;
-        for name in names.lines().map(str::trim).filter(|n| package_matches(&k.package, n)) {
+        for name in names
+            .lines()
+            .map(str::trim)
+            .filter(|n| package_matches(&k.package, n))
+        {
             for v in self.versions(name)? {
                 let newer = match &best {
                     None => true,
@@ -162,7 +168,11 @@ impl Apt {
     /// apt checks it against the signed index.
     pub fn download(&self, package: &str, version: &str) -> Result<PathBuf, MatrixError> {
         let dir = self.root.join("archives");
-        self.run("apt-get", &["-q", "download", &format!("{package}={version}")], Some(&dir))?;
+        self.run(
+            "apt-get",
+            &["-q", "download", &format!("{package}={version}")],
+            Some(&dir),
+        )?;
         // apt escapes ':' of epochs as %3a in file names.
         let file = format!("{package}_{}_amd64.deb", version.replace(':', "%3a"));
         let p = dir.join(file);
@@ -193,7 +203,11 @@ fn version_gt(a: &str, b: &str) -> Result<bool, MatrixError> {
 
 /// The one file of a .deb's data archive matching `pattern` (see
 /// `KernelSpec::image`): its path without "./", and its bytes.
-pub fn extract_image(deb: &Path, pattern: &str, kernel: &str) -> Result<(String, Vec<u8>), MatrixError> {
+pub fn extract_image(
+    deb: &Path,
+    pattern: &str,
+    kernel: &str,
+) -> Result<(String, Vec<u8>), MatrixError> {
     let io = |source| MatrixError::Io {
         what: "unpack",
         path: deb.to_path_buf(),
@@ -234,9 +248,11 @@ pub fn extract_image(deb: &Path, pattern: &str, kernel: &str) -> Result<(String,
 
 /// Where a locked image is cached.
 pub fn image_path(cache: &Path, e: &LockEntry) -> PathBuf {
-    cache
-        .join("images")
-        .join(format!("{}_{}.vmlinuz", e.package, e.version.replace(':', "%3a")))
+    cache.join("images").join(format!(
+        "{}_{}.vmlinuz",
+        e.package,
+        e.version.replace(':', "%3a")
+    ))
 }
 
 /// The cached image of a lock entry, if present and intact.
@@ -254,7 +270,11 @@ pub enum Fetched {
 
 /// Make the locked image available in the cache, downloading it when
 /// needed and refusing anything whose hash differs from the lock.
-pub fn ensure_image(cache: &Path, k: &KernelSpec, e: &LockEntry) -> Result<(PathBuf, Fetched), MatrixError> {
+pub fn ensure_image(
+    cache: &Path,
+    k: &KernelSpec,
+    e: &LockEntry,
+) -> Result<(PathBuf, Fetched), MatrixError> {
     if let Some(p) = cached_image(cache, e) {
         return Ok((p, Fetched::Cached));
     }
@@ -375,7 +395,10 @@ mod tests {
         std::fs::write(&p, b"kernel").unwrap();
         assert_eq!(cached_image(d.path(), &e), Some(p.clone()));
         e.image_sha256 = sha256_hex(b"other");
-        assert!(cached_image(d.path(), &e).is_none(), "a changed file is not used");
+        assert!(
+            cached_image(d.path(), &e).is_none(),
+            "a changed file is not used"
+        );
         assert!(p.to_string_lossy().contains("1%3a1.0-1"));
     }
 }

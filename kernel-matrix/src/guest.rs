@@ -36,7 +36,10 @@ fn mount(source: &str, target: &str, fstype: &str) -> Result<(), String> {
     if rc == 0 {
         Ok(())
     } else {
-        Err(format!("mount {fstype} on {target}: {}", std::io::Error::last_os_error()))
+        Err(format!(
+            "mount {fstype} on {target}: {}",
+            std::io::Error::last_os_error()
+        ))
     }
 }
 
@@ -49,7 +52,10 @@ fn raise_memlock() {
     };
     // SAFETY: plain struct argument.
     if unsafe { libc::setrlimit(libc::RLIMIT_MEMLOCK, &inf) } != 0 {
-        say(&format!("warning: setrlimit(MEMLOCK): {}", std::io::Error::last_os_error()));
+        say(&format!(
+            "warning: setrlimit(MEMLOCK): {}",
+            std::io::Error::last_os_error()
+        ));
     }
 }
 
@@ -92,7 +98,8 @@ fn send_report(json: &str) -> Result<(), String> {
         }
     }
     let mut f = f;
-    f.write_all(&frame(json)).map_err(|e| format!("write {path}: {e}"))?;
+    f.write_all(&frame(json))
+        .map_err(|e| format!("write {path}: {e}"))?;
     // SAFETY: valid fd.
     unsafe { libc::tcdrain(fd) };
     Ok(())
@@ -133,7 +140,10 @@ pub fn power_off(value: u8) -> ! {
 }
 
 fn fail(msg: &str) -> ! {
-    say(&format!("{} {msg}", ERROR_PREFIX.trim_start_matches("mapspec-guest: ")));
+    say(&format!(
+        "{} {msg}",
+        ERROR_PREFIX.trim_start_matches("mapspec-guest: ")
+    ));
     power_off(GUEST_ERROR)
 }
 
@@ -146,7 +156,10 @@ pub fn main_as_init(specs_dir: &Path, run: impl FnOnce(&[MapSpec]) -> RunReport)
     setup();
     let specs = match mapspec_spec::load_dir(specs_dir) {
         Ok(s) => s,
-        Err(e) => fail(&format!("cannot load the specs in {}: {e}", specs_dir.display())),
+        Err(e) => fail(&format!(
+            "cannot load the specs in {}: {e}",
+            specs_dir.display()
+        )),
     };
     say(&format!("running {} specs", specs.len()));
     let report = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(&specs))) {
@@ -172,5 +185,9 @@ pub fn main_as_init(specs_dir: &Path, run: impl FnOnce(&[MapSpec]) -> RunReport)
         .results
         .iter()
         .any(|r| matches!(r.status, Status::Fail | Status::Error));
-    power_off(if failed { GUEST_CLAIMS_FAILED } else { GUEST_OK })
+    power_off(if failed {
+        GUEST_CLAIMS_FAILED
+    } else {
+        GUEST_OK
+    })
 }

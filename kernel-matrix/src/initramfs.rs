@@ -14,7 +14,11 @@ pub const GUEST_SPECS: &str = "/specs";
 /// The `*.yaml` files of a specs directory, sorted; accepts either `spec/`
 /// (with a `maps/` child) or `spec/maps/` itself, like `load_dir`.
 pub fn spec_files(dir: &Path) -> Result<Vec<PathBuf>, MatrixError> {
-    let maps = if dir.join("maps").is_dir() { dir.join("maps") } else { dir.to_path_buf() };
+    let maps = if dir.join("maps").is_dir() {
+        dir.join("maps")
+    } else {
+        dir.to_path_buf()
+    };
     let io = |source| MatrixError::Io {
         what: "read",
         path: maps.clone(),
@@ -85,9 +89,16 @@ mod tests {
         let specs = vec![("hash.yaml".to_string(), b"map_type: X\n".to_vec())];
         let gz = pack(b"\x7fELF-ish", &specs).unwrap();
         let mut raw = Vec::new();
-        flate2::read::GzDecoder::new(&gz[..]).read_to_end(&mut raw).unwrap();
+        flate2::read::GzDecoder::new(&gz[..])
+            .read_to_end(&mut raw)
+            .unwrap();
         let s = String::from_utf8_lossy(&raw);
-        for name in ["dev/console\0", "init\0", "specs/maps/hash.yaml\0", "TRAILER!!!\0"] {
+        for name in [
+            "dev/console\0",
+            "init\0",
+            "specs/maps/hash.yaml\0",
+            "TRAILER!!!\0",
+        ] {
             assert!(s.contains(name), "missing {name}");
         }
         assert_eq!(gz, pack(b"\x7fELF-ish", &specs).unwrap(), "deterministic");

@@ -107,7 +107,9 @@ impl MatrixError {
     pub fn is_environment(&self) -> bool {
         !matches!(
             self,
-            MatrixError::Guest { .. } | MatrixError::MergeConflict { .. } | MatrixError::HashMismatch { .. }
+            MatrixError::Guest { .. }
+                | MatrixError::MergeConflict { .. }
+                | MatrixError::HashMismatch { .. }
         )
     }
 }

@@ -122,7 +122,11 @@ pub fn run(opts: &Options) -> Result<Outcome, MatrixError> {
 
     if opts.update_lock {
         for k in &selected {
-            let pb = mp.add(ProgressBar::new_spinner().with_style(bar_style()).with_prefix(k.name.clone()));
+            let pb = mp.add(
+                ProgressBar::new_spinner()
+                    .with_style(bar_style())
+                    .with_prefix(k.name.clone()),
+            );
             pb.enable_steady_tick(Duration::from_millis(120));
             pb.set_message(format!("resolving {} in {}", k.package, k.suites.join("+")));
             let (entry, _) = fetch::resolve_lock(&cache, k)?;
@@ -170,14 +174,19 @@ pub fn run(opts: &Options) -> Result<Outcome, MatrixError> {
     let bars: Vec<ProgressBar> = work
         .iter()
         .map(|(k, _)| {
-            let pb = mp.add(ProgressBar::new_spinner().with_style(bar_style()).with_prefix(k.name.clone()));
+            let pb = mp.add(
+                ProgressBar::new_spinner()
+                    .with_style(bar_style())
+                    .with_prefix(k.name.clone()),
+            );
             pb.set_message("waiting");
             pb.enable_steady_tick(Duration::from_millis(120));
             pb
         })
         .collect();
     let queue = Mutex::new((0..work.len()).collect::<VecDeque<usize>>());
-    let slots: Mutex<Vec<Option<KernelResult>>> = Mutex::new((0..work.len()).map(|_| None).collect());
+    let slots: Mutex<Vec<Option<KernelResult>>> =
+        Mutex::new((0..work.len()).map(|_| None).collect());
     // apt locks its lists directory; downloads of kernels sharing suites
     // must not overlap, and the network is not the bottleneck anyway.
     let apt_lock = Mutex::new(());
@@ -205,7 +214,14 @@ pub fn run(opts: &Options) -> Result<Outcome, MatrixError> {
                     )),
                     Err(err) => pb.finish_with_message(format!(
                         "FAILED: {}",
-                        short(&err.to_string().lines().next().unwrap_or_default().to_string(), 100)
+                        short(
+                            &err.to_string()
+                                .lines()
+                                .next()
+                                .unwrap_or_default()
+                                .to_string(),
+                            100
+                        )
                     )),
                 }
                 if mp.is_hidden() {
@@ -258,10 +274,17 @@ pub fn run(opts: &Options) -> Result<Outcome, MatrixError> {
         // Every release the lock names keeps its file, even if its boot
         // failed this time: losing results because of a flaky boot would
         // make docgen forget what the kernel does.
-        let known: BTreeSet<String> = lock.kernels.iter().map(|e| format!("{}.json", e.release)).collect();
+        let known: BTreeSet<String> = lock
+            .kernels
+            .iter()
+            .map(|e| format!("{}.json", e.release))
+            .collect();
         if let Ok(rd) = std::fs::read_dir(&opts.out_dir) {
             for f in rd.filter_map(|e| e.ok().map(|e| e.path())) {
-                let n = f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                let n = f
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
                 if n.ends_with(".json") && !known.contains(&n) && !produced.contains(&n) {
                     if !opts.check {
                         let _ = std::fs::remove_file(&f);
@@ -291,7 +314,10 @@ fn one_kernel(
     let image = match fetch::cached_image(cache, e) {
         Some(p) => p,
         None => {
-            pb.set_message(format!("waiting for apt, to fetch {} {}", e.package, e.version));
+            pb.set_message(format!(
+                "waiting for apt, to fetch {} {}",
+                e.package, e.version
+            ));
             let _guard = apt_lock.lock();
             pb.set_message(format!("fetching {} {}", e.package, e.version));
             fetch::ensure_image(cache, k, e)?.0

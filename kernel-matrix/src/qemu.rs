@@ -106,8 +106,19 @@ pub fn boot(b: &Boot<'_>, mut tick: impl FnMut(&str)) -> Result<BootOutput, Matr
     }
     let mut cmd = Command::new(b.qemu);
     cmd.args(["-accel", b.accel.as_str()])
-        .args(["-smp", &b.smp.to_string(), "-m", &format!("{}M", b.memory_mb)])
-        .args(["-nodefaults", "-no-user-config", "-display", "none", "-no-reboot"])
+        .args([
+            "-smp",
+            &b.smp.to_string(),
+            "-m",
+            &format!("{}M", b.memory_mb),
+        ])
+        .args([
+            "-nodefaults",
+            "-no-user-config",
+            "-display",
+            "none",
+            "-no-reboot",
+        ])
         .arg("-kernel")
         .arg(b.kernel)
         .arg("-initrd")
@@ -162,7 +173,8 @@ pub fn boot(b: &Boot<'_>, mut tick: impl FnMut(&str)) -> Result<BootOutput, Matr
     };
     let elapsed = start.elapsed();
     let stderr = reader.join().unwrap_or_default();
-    let console = String::from_utf8_lossy(&std::fs::read(&console_log).unwrap_or_default()).into_owned();
+    let console =
+        String::from_utf8_lossy(&std::fs::read(&console_log).unwrap_or_default()).into_owned();
     Ok(BootOutput {
         exit_code,
         elapsed,
@@ -200,7 +212,8 @@ pub fn tail(text: &str, n: usize) -> String {
 /// Frame a report for the wire: header with length and sha256, the JSON,
 /// and an end marker.
 pub fn frame(json: &str) -> Vec<u8> {
-    let mut out = format!("\n{BEGIN} {} {}\n", json.len(), sha256_hex(json.as_bytes())).into_bytes();
+    let mut out =
+        format!("\n{BEGIN} {} {}\n", json.len(), sha256_hex(json.as_bytes())).into_bytes();
     out.extend_from_slice(json.as_bytes());
     out.extend_from_slice(format!("\n{END}\n").as_bytes());
     out
@@ -225,9 +238,12 @@ pub fn unframe(raw: &[u8]) -> Result<RunReport, String> {
         .and_then(|s| s.parse().ok())
         .ok_or("the results header has no length")?;
     let sha = parts.next().ok_or("the results header has no checksum")?;
-    let body = rest
-        .get(nl + 1..nl + 1 + len)
-        .ok_or_else(|| format!("the results are cut off ({} of {len} bytes)", rest.len() - nl - 1))?;
+    let body = rest.get(nl + 1..nl + 1 + len).ok_or_else(|| {
+        format!(
+            "the results are cut off ({} of {len} bytes)",
+            rest.len() - nl - 1
+        )
+    })?;
     if sha256_hex(body) != sha {
         return Err("the results were corrupted on the serial line (checksum mismatch)".into());
     }
@@ -379,16 +395,33 @@ mod tests {
         let good = frame(&report().to_json());
         assert!(interpret("6.1", &b, &out(Some(33), "", good.clone())).is_ok());
         assert!(interpret("6.1", &b, &out(Some(0), "", good)).is_ok());
-        let e = interpret("6.1", &b, &out(None, "booting\n", vec![])).unwrap_err().to_string();
-        assert!(e.contains("did not finish within 7 s") && e.contains("booting"), "{e}");
-        let e = interpret("6.1", &b, &out(Some(0), "x\n[ 1.0] Kernel panic - not syncing: VFS\n", vec![]))
+        let e = interpret("6.1", &b, &out(None, "booting\n", vec![]))
             .unwrap_err()
             .to_string();
+        assert!(
+            e.contains("did not finish within 7 s") && e.contains("booting"),
+            "{e}"
+        );
+        let e = interpret(
+            "6.1",
+            &b,
+            &out(
+                Some(0),
+                "x\n[ 1.0] Kernel panic - not syncing: VFS\n",
+                vec![],
+            ),
+        )
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("panicked") && e.contains("VFS"), "{e}");
         let console = format!("{} cannot load specs\n", crate::guest::ERROR_PREFIX);
-        let e = interpret("6.1", &b, &out(Some(37), &console, vec![])).unwrap_err().to_string();
+        let e = interpret("6.1", &b, &out(Some(37), &console, vec![]))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("cannot load specs"), "{e}");
-        let e = interpret("6.1", &b, &out(Some(33), "", b"junk".to_vec())).unwrap_err().to_string();
+        let e = interpret("6.1", &b, &out(Some(33), "", b"junk".to_vec()))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("no results"), "{e}");
     }
 }

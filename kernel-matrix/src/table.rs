@@ -111,12 +111,27 @@ mod tests {
             ("BPF_MAP_TYPE_HASH", Status::Skip),
             ("BPF_MAP_TYPE_BLOOM_FILTER", Status::Pass),
         ]);
-        let b = r(&[("BPF_MAP_TYPE_HASH", Status::Fail), ("BPF_MAP_TYPE_HASH", Status::Error)]);
-        let t = render(&[("5.10".into(), Some(&b)), ("6.1".into(), Some(&a)), ("7.2".into(), None)]);
+        let b = r(&[
+            ("BPF_MAP_TYPE_HASH", Status::Fail),
+            ("BPF_MAP_TYPE_HASH", Status::Error),
+        ]);
+        let t = render(&[
+            ("5.10".into(), Some(&b)),
+            ("6.1".into(), Some(&a)),
+            ("7.2".into(), None),
+        ]);
         let lines: Vec<&str> = t.lines().collect();
         assert!(lines[0].contains("5.10") && lines[0].contains("7.2"));
-        assert!(lines[2].starts_with("BLOOM_FILTER") && lines[2].contains("0/0/0") && lines[2].contains("1/0/0"));
-        assert!(lines[3].starts_with("HASH") && lines[3].contains("0/1/0+1e") && lines[3].contains("1/0/1"));
+        assert!(
+            lines[2].starts_with("BLOOM_FILTER")
+                && lines[2].contains("0/0/0")
+                && lines[2].contains("1/0/0")
+        );
+        assert!(
+            lines[3].starts_with("HASH")
+                && lines[3].contains("0/1/0+1e")
+                && lines[3].contains("1/0/1")
+        );
         assert!(lines[3].trim_end().ends_with('-'));
     }
 }

@@ -276,6 +276,9 @@ fn validate_steps(
                 ctx.at(&p, "torn_read is a statistical concurrency check: the claim needs `requires: {statistical: true, cpus: 2}`".into());
             }
         }
+        for m in crate::prog::step_problems(step, statistical, cpus) {
+            ctx.at(&p, m);
+        }
         let _ = spec;
     }
 }

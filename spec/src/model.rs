@@ -65,6 +65,10 @@ pub struct MapSpec {
     /// Links for the References chapter.
     #[serde(default)]
     pub references: Vec<Reference>,
+    /// Code for the page's Examples chapter: regions of files the suite
+    /// compiles and runs (see `prog::Example`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub examples: Vec<crate::prog::Example>,
 }
 
 fn default_absent() -> Outcome {
@@ -148,6 +152,14 @@ pub struct CreateAttrs {
     pub inner_map: Option<Box<InnerMap>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub numa_node: Option<u32>,
+    /// For map-in-map types: pass this as `inner_map_fd` instead of
+    /// creating `inner_map` (e.g. `{fd: prog}`, or a number that is no fd).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inner_map_fd: Option<Datum>,
+    /// Not an attribute: BPF_MAP_CREATE runs in a thread that has dropped
+    /// these capabilities from its effective set (the process keeps them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub drop_caps: Vec<Capability>,
 }
 
 /// The inner map of a map-in-map: a map type value and its attributes.
@@ -170,6 +182,15 @@ impl CreateAttrs {
             btf: over.btf.clone().or_else(|| self.btf.clone()),
             inner_map: over.inner_map.clone().or_else(|| self.inner_map.clone()),
             numa_node: over.numa_node.or(self.numa_node),
+            inner_map_fd: over
+                .inner_map_fd
+                .clone()
+                .or_else(|| self.inner_map_fd.clone()),
+            drop_caps: if over.drop_caps.is_empty() {
+                self.drop_caps.clone()
+            } else {
+                over.drop_caps.clone()
+            },
         }
     }
     pub fn flags_value(&self) -> u32 {
@@ -194,6 +215,18 @@ pub enum Datum {
     Fd { fd: String },
     /// The value half of an element counted from its key: value = key + offset.
     Pattern { pattern: u64 },
+    /// The kernel id (from BPF_OBJ_GET_INFO_BY_FD) of a program or map
+    /// fixture, as u32: what PROG_ARRAY and map-in-map lookups return.
+    Id { id: String },
+    /// The index of a network interface by name (`lo`), as u32.
+    Ifindex { ifindex: String },
+    /// The socket cookie (SO_COOKIE) of a socket fixture, as u64.
+    Cookie { cookie: String },
+    /// Consecutive 32-bit little-endian words, e.g. `struct bpf_devmap_val`
+    /// (ifindex, then a program fd or id); zero-padded to the field's size.
+    U32s { u32s: Vec<Datum> },
+    /// The fd of a fresh map created from this template for the step.
+    Map { map: Box<InnerMap> },
 }
 
 /// Element flags: one name or a list, OR-ed together.
@@ -428,6 +461,14 @@ pub enum Step {
     Fill(FillOp),
     Keys(KeysOp),
     TornRead(TornOp),
+    /// Kernel side: load one of the suite's BPF programs (the verifier's verdict).
+    ProgLoad(crate::prog::ProgLoadOp),
+    /// Kernel side: BPF_PROG_TEST_RUN of one of the suite's BPF programs.
+    ProgRun(crate::prog::ProgRunOp),
+    /// Kernel side, statistical: concurrent counter programs, lost updates counted.
+    ProgRace(crate::prog::ProgRaceOp),
+    /// Kernel side, statistical: a writer program against userspace lookups.
+    ProgTorn(crate::prog::ProgTornOp),
 }
 
 impl Step {
@@ -444,7 +485,10 @@ impl Step {
             | Step::LookupAndDeleteBatch(o) => Some(&mut o.expect),
             Step::Freeze(o) => Some(&mut o.expect),
             Step::Mmap(o) => Some(&mut o.expect),
+            Step::ProgLoad(o) => Some(&mut o.expect),
+            Step::ProgRun(o) => Some(&mut o.expect),
             Step::Fill(_) | Step::Keys(_) | Step::TornRead(_) => None,
+            Step::ProgRace(_) | Step::ProgTorn(_) => None,
         }
     }
 
@@ -464,6 +508,10 @@ impl Step {
             Step::Fill(_) => "fill",
             Step::Keys(_) => "keys",
             Step::TornRead(_) => "torn_read",
+            Step::ProgLoad(_) => "prog_load",
+            Step::ProgRun(_) => "prog_run",
+            Step::ProgRace(_) => "prog_race",
+            Step::ProgTorn(_) => "prog_torn",
         }
     }
 }
@@ -483,6 +531,10 @@ pub struct Situation {
     /// Attribute overrides for this situation's map.
     #[serde(default)]
     pub map: CreateAttrs,
+    /// The value update cells write (default: 1 in the command table, 2 in
+    /// the update-flag table); fd maps need a fixture such as `{fd: prog}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<Datum>,
 }
 
 /// The syscall commands the command table covers.

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Shared by the suite's BPF programs. Every program is an XDP program:
+ * BPF_PROG_TEST_RUN runs XDP on every kernel of the matrix (5.10 on), and
+ * the test packet doubles as the argument block below.
+ *
+ * The runner creates the claim's map itself and binds it to the object's
+ * map named `target` with bpf_map__reuse_fd(), so the type and sizes
+ * declared here only matter to readers: the verifier sees the real map.
+ */
+#ifndef MAPSPEC_H
+#define MAPSPEC_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#define MAPSPEC_KEY_MAX 64
+#define MAPSPEC_VALUE_MAX 64
+
+/* The test packet. The runner fills in flags, key and value; the program
+ * stores a helper's return code in ret and, for lookup/pop/peek, the value
+ * it read in value. The packet is copied back as data_out. */
+struct mapspec_args {
+	__u64 flags;
+	__s64 ret;
+	__u8 key[MAPSPEC_KEY_MAX];
+	__u8 value[MAPSPEC_VALUE_MAX];
+};
+
+static __always_inline struct mapspec_args *mapspec_args(struct xdp_md *ctx)
+{
+	struct mapspec_args *a = (void *)(long)ctx->data;
+
+	if ((void *)(a + 1) > (void *)(long)ctx->data_end)
+		return 0;
+	return a;
+}
+
+char LICENSE[] SEC("license") = "GPL";
+
+#endif

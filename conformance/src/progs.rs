@@ -1,0 +1,723 @@
+//! Kernel-side steps: the suite's BPF programs (`conformance/bpf/*.bpf.c`),
+//! loaded against a claim's map and run with BPF_PROG_TEST_RUN.
+//!
+//! # Build approach: clang plus libbpf's object loader, not skeletons
+//!
+//! `build.rs` compiles every `.bpf.c` with clang (`-target bpf -mcpu=v2`)
+//! and embeds the objects with `include_bytes!`, so the static runner that
+//! boots as `/init` in the kernel matrix carries them. At run time the
+//! objects are opened from memory with libbpf-rs
+//! (`ObjectBuilder::open_memory`). We chose this over libbpf-cargo
+//! skeletons because:
+//! - the specs name programs as data (`program: counter_atomic`), so the
+//!   runner looks programs up by name at run time; a skeleton's generated,
+//!   statically typed accessors buy nothing here;
+//! - every check loads exactly one program with the object's `target` map
+//!   replaced by the claim's own map (`bpf_map__reuse_fd`), and verifier
+//!   claims expect some loads to fail: that is per-load `set_autoload` and
+//!   `reuse_fd`, the same with either approach, but skeletons would add
+//!   libbpf-cargo and its generator to the build for no gain;
+//! - the clang command line is in one visible place (build.rs), and the only
+//!   build-time tools are Debian's clang and libbpf-dev headers.
+//!
+//! libbpf-rs owns the open object; loading and BPF_PROG_TEST_RUN go through
+//! libbpf-sys so that the errno is exact (libbpf-rs folds errnos into
+//! `ErrorKind`s).
+
+use crate::exec::Verdict;
+use mapspec_spec::{Datum, Errno, Outcome, ProgRaceOp, ProgRunOp, ProgTornOp, Step};
+use std::ffi::CString;
+use std::os::fd::{AsRawFd, BorrowedFd};
+use std::ptr::NonNull;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+include!(concat!(env!("OUT_DIR"), "/bpf_objects.rs"));
+
+/// Size of `struct mapspec_args` in conformance/bpf/mapspec.h.
+const KEY_MAX: usize = 64;
+const VALUE_MAX: usize = 64;
+const OFF_FLAGS: usize = 0;
+const OFF_RET: usize = 8;
+const OFF_KEY: usize = 16;
+const OFF_VALUE: usize = OFF_KEY + KEY_MAX;
+const ARGS_SIZE: usize = OFF_VALUE + VALUE_MAX;
+
+/// What a kernel-side step needs to know about the claim's map.
+pub struct MapRef<'a> {
+    pub fd: BorrowedFd<'a>,
+    pub key_size: usize,
+    pub value_size: usize,
+    pub percpu: bool,
+    pub ncpu: usize,
+}
+
+impl MapRef<'_> {
+    fn stride(&self) -> usize {
+        self.value_size.div_ceil(8) * 8
+    }
+    fn user_value_size(&self) -> usize {
+        if self.percpu {
+            self.stride() * self.ncpu
+        } else {
+            self.value_size
+        }
+    }
+}
+
+/// Where a step records what happened.
+pub struct Record<'a> {
+    pub trace: &'a mut Vec<String>,
+    pub expected: &'a mut Vec<String>,
+    pub measurement: &'a mut Option<serde_json::Value>,
+}
+
+type StepResult = Result<(), Verdict>;
+
+/// The object that defines `program`, by file stem.
+pub fn object_of(program: &str) -> Option<&'static str> {
+    static INDEX: std::sync::OnceLock<Vec<(String, &'static str)>> = std::sync::OnceLock::new();
+    let index = INDEX.get_or_init(|| {
+        let mut v = Vec::new();
+        for (stem, bytes) in OBJECTS {
+            if let Ok(obj) = libbpf_rs::ObjectBuilder::default().open_memory(bytes) {
+                for p in obj.progs() {
+                    v.push((p.name().to_string_lossy().into_owned(), *stem));
+                }
+            }
+        }
+        v
+    });
+    index
+        .iter()
+        .find(|(p, _)| p == program)
+        .map(|(_, stem)| *stem)
+}
+
+/// Every program name in the embedded objects.
+pub fn program_names() -> Vec<String> {
+    let mut v = Vec::new();
+    for (_, bytes) in OBJECTS {
+        if let Ok(obj) = libbpf_rs::ObjectBuilder::default().open_memory(bytes) {
+            v.extend(obj.progs().map(|p| p.name().to_string_lossy().into_owned()));
+        }
+    }
+    v
+}
+
+/// libbpf's messages (the verifier log among them) are captured here
+/// instead of going to stderr.
+static LOG: Mutex<String> = Mutex::new(String::new());
+
+fn capture(_level: libbpf_rs::PrintLevel, msg: String) {
+    if let Ok(mut l) = LOG.lock() {
+        if l.len() < 1 << 20 {
+            l.push_str(&msg);
+        }
+    }
+}
+
+fn take_log() -> String {
+    LOG.lock()
+        .map(|mut l| std::mem::take(&mut *l))
+        .unwrap_or_default()
+}
+
+/// The verifier's last word: the last line of the program load log.
+fn verifier_reason(log: &str) -> Option<String> {
+    let body = log.split("-- BEGIN PROG LOAD LOG --").nth(1)?;
+    let body = body.split("-- END PROG LOAD LOG --").next()?;
+    body.lines()
+        .map(|l| l.trim_start_matches("libbpf: ").trim())
+        .filter(|l| {
+            !l.is_empty() && !l.starts_with("processed ") && !l.starts_with("verification time")
+        })
+        .last()
+        .map(str::to_string)
+}
+
+/// A loaded object with one program; closed (program and all) on drop.
+pub struct Loaded {
+    obj: NonNull<libbpf_sys::bpf_object>,
+    prog_fd: i32,
+}
+
+// SAFETY: a loaded bpf_object is only read (program fd) after loading;
+// BPF_PROG_TEST_RUN on the fd is safe from any thread.
+unsafe impl Send for Loaded {}
+unsafe impl Sync for Loaded {}
+
+impl Drop for Loaded {
+    fn drop(&mut self) {
+        // SAFETY: obj came from bpf_object__open_mem and is closed once.
+        unsafe { libbpf_sys::bpf_object__close(self.obj.as_ptr()) };
+    }
+}
+
+/// Load `program` with the object's `target` map bound to `map`. On
+/// failure: the errno of the load and the verifier's reason, if any.
+pub fn load(program: &str, map: BorrowedFd<'_>) -> Result<Loaded, (Outcome, String)> {
+    let stem = object_of(program).ok_or_else(|| {
+        (
+            Outcome::Err(Errno::ENOENT),
+            format!("no embedded BPF object defines program `{program}`"),
+        )
+    })?;
+    let bytes = OBJECTS
+        .iter()
+        .find(|(s, _)| *s == stem)
+        .map(|(_, b)| *b)
+        .unwrap_or_default();
+    static PRINT: std::sync::Once = std::sync::Once::new();
+    PRINT.call_once(|| {
+        libbpf_rs::set_print(Some((libbpf_rs::PrintLevel::Warn, capture)));
+    });
+    let mut open = libbpf_rs::ObjectBuilder::default()
+        .open_memory(bytes)
+        .map_err(|e| {
+            (
+                Outcome::Err(Errno::EINVAL),
+                format!("opening {stem}.bpf.o: {e}"),
+            )
+        })?;
+    for mut p in open.progs_mut() {
+        let this = p.name() == program;
+        p.set_autoload(this);
+    }
+    for mut m in open.maps_mut() {
+        if m.name() == "target" {
+            m.reuse_fd(map)
+                .map_err(|e| (Outcome::Err(Errno::EINVAL), format!("reuse_fd: {e}")))?;
+        }
+    }
+    let obj = open.take_ptr();
+    let _ = take_log();
+    // SAFETY: obj is an opened, not yet loaded object that we own.
+    let ret = unsafe { libbpf_sys::bpf_object__load(obj.as_ptr()) };
+    let loaded = Loaded { obj, prog_fd: -1 };
+    if ret < 0 {
+        let log = take_log();
+        let why = verifier_reason(&log).unwrap_or_default();
+        return Err((Outcome::from_ret(ret), why));
+    }
+    let name = CString::new(program).unwrap_or_default();
+    // SAFETY: obj is loaded; the program pointer lives as long as obj.
+    let fd = unsafe {
+        let p = libbpf_sys::bpf_object__find_program_by_name(obj.as_ptr(), name.as_ptr());
+        if p.is_null() {
+            -1
+        } else {
+            libbpf_sys::bpf_program__fd(p)
+        }
+    };
+    if fd < 0 {
+        return Err((
+            Outcome::Err(Errno::ENOENT),
+            "program not found after load".into(),
+        ));
+    }
+    Ok(Loaded {
+        prog_fd: fd,
+        ..loaded
+    })
+}
+
+/// One BPF_PROG_TEST_RUN: the outcome, the program's return value and the
+/// packet as the program left it.
+pub fn test_run(l: &Loaded, data: &[u8], repeat: u32) -> (Outcome, u32, Vec<u8>) {
+    let mut out = vec![0u8; data.len()];
+    let mut opts = libbpf_sys::bpf_test_run_opts {
+        sz: std::mem::size_of::<libbpf_sys::bpf_test_run_opts>() as _,
+        data_in: data.as_ptr() as _,
+        data_size_in: data.len() as _,
+        data_out: out.as_mut_ptr() as _,
+        data_size_out: out.len() as _,
+        repeat: repeat as _,
+        ..Default::default()
+    };
+    // SAFETY: the buffers outlive the call and their sizes are given.
+    let ret = unsafe { libbpf_sys::bpf_prog_test_run_opts(l.prog_fd, &mut opts) };
+    (Outcome::from_ret(ret), opts.retval, out)
+}
+
+/// Pin the calling thread to one CPU.
+fn pin(cpu: usize) -> bool {
+    // SAFETY: a zeroed cpu_set_t is valid; CPU_SET stays within it.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(cpu, &mut set);
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) == 0
+    }
+}
+
+fn online_cpus() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+fn encode(d: &Datum, size: usize) -> Result<Vec<u8>, Verdict> {
+    crate::exec::encode(d, size).map_err(|message| Verdict::Error { message })
+}
+
+fn args_packet(m: &MapRef, op: &ProgRunOp) -> Result<Vec<u8>, Verdict> {
+    let mut pkt = vec![0u8; ARGS_SIZE];
+    pkt[OFF_FLAGS..OFF_FLAGS + 8].copy_from_slice(&op.flags.value().to_le_bytes());
+    if let Some(k) = &op.key {
+        let k = encode(k, m.key_size.min(KEY_MAX))?;
+        pkt[OFF_KEY..OFF_KEY + k.len()].copy_from_slice(&k);
+    }
+    if let Some(v) = &op.value {
+        let v = encode(v, m.value_size.min(VALUE_MAX))?;
+        pkt[OFF_VALUE..OFF_VALUE + v.len()].copy_from_slice(&v);
+    }
+    Ok(pkt)
+}
+
+fn hex(b: &[u8]) -> String {
+    if b.len() <= 8 {
+        let mut v = [0u8; 8];
+        v[..b.len()].copy_from_slice(b);
+        u64::from_le_bytes(v).to_string()
+    } else {
+        b.iter().map(|x| format!("{x:02x}")).collect()
+    }
+}
+
+fn mismatch(what: &str, expected: String, observed: String) -> Verdict {
+    Verdict::Fail {
+        expected: format!("{what} -> {expected}"),
+        observed: format!("{what} -> {observed}"),
+    }
+}
+
+fn check(r: &mut Record, what: String, expect: Outcome, got: Outcome) -> StepResult {
+    r.trace.push(format!("{what} -> {got}"));
+    r.expected.push(format!("{what} -> {expect}"));
+    if expect == got {
+        Ok(())
+    } else {
+        Err(mismatch(&what, expect.to_string(), got.to_string()))
+    }
+}
+
+fn load_checked(
+    m: &MapRef,
+    program: &str,
+    expect: Outcome,
+    r: &mut Record,
+) -> Result<Option<Loaded>, Verdict> {
+    let what = format!("BPF_PROG_LOAD({program}, target = the claim's map)");
+    match load(program, m.fd) {
+        Ok(l) => {
+            check(r, what, expect, Outcome::Ok)?;
+            Ok(Some(l))
+        }
+        Err((got, why)) => {
+            if !why.is_empty() {
+                r.trace.push(format!("verifier: {why}"));
+            }
+            check(r, what, expect, got)?;
+            Ok(None)
+        }
+    }
+}
+
+fn describe(op: &ProgRunOp) -> String {
+    let mut parts = vec![op.program.clone()];
+    let show = |d: &Datum| match d {
+        Datum::Int(v) => v.to_string(),
+        other => format!("{other:?}"),
+    };
+    if let Some(k) = &op.key {
+        parts.push(format!("key={}", show(k)));
+    }
+    if let Some(v) = &op.value {
+        parts.push(format!("value={}", show(v)));
+    }
+    if !op.flags.is_default() {
+        parts.push(op.flags.names());
+    }
+    if let Some(n) = op.repeat.filter(|n| *n > 1) {
+        parts.push(format!("repeat={n}"));
+    }
+    if let Some(t) = op.threads.filter(|t| *t > 1) {
+        parts.push(format!("threads={t}"));
+    }
+    if let Some(c) = op.cpu {
+        parts.push(format!("cpu={c}"));
+    }
+    format!("BPF_PROG_TEST_RUN({})", parts.join(", "))
+}
+
+fn prog_run(m: &MapRef, op: &ProgRunOp, r: &mut Record) -> StepResult {
+    let pkt = args_packet(m, op)?;
+    let expect_run = if op.returns.is_some() || op.out.is_some() || op.retval.is_some() {
+        Outcome::Ok
+    } else {
+        op.expect
+    };
+    // A load failure is the step's outcome when the spec expects one.
+    let load_expect = if op.expect.is_ok() {
+        Outcome::Ok
+    } else {
+        op.expect
+    };
+    let what = describe(op);
+    let loaded = match load(&op.program, m.fd) {
+        Ok(l) => l,
+        Err((got, why)) => {
+            if !why.is_empty() {
+                r.trace.push(format!("verifier: {why}"));
+            }
+            return check(r, format!("{what}: load"), load_expect, got);
+        }
+    };
+    let threads = op.threads.unwrap_or(1).max(1) as usize;
+    let repeat = op.repeat.unwrap_or(1);
+    let online = online_cpus();
+    if let Some(cpu) = op.cpu {
+        if cpu as usize >= online {
+            return Err(Verdict::Skip {
+                reason: format!("needs CPU {cpu}; this machine has {online} online CPUs"),
+            });
+        }
+    }
+    let results: Vec<(Outcome, u32, Vec<u8>)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|i| {
+                let (loaded, pkt) = (&loaded, &pkt);
+                let cpu = op.cpu.map(|c| c as usize).unwrap_or(i % online);
+                let pinned = op.cpu.is_some() || threads > 1;
+                s.spawn(move || {
+                    if pinned && !pin(cpu) {
+                        return (Outcome::Err(Errno::EINVAL), 0, Vec::new());
+                    }
+                    test_run(loaded, pkt, repeat)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or((Outcome::Err(Errno::EIO), 0, Vec::new()))
+            })
+            .collect()
+    });
+    let (got, retval, out) = results
+        .iter()
+        .find(|(o, _, _)| !o.is_ok())
+        .cloned()
+        .unwrap_or_else(|| results[0].clone());
+    check(r, what.clone(), expect_run, got)?;
+    if !got.is_ok() {
+        return Ok(());
+    }
+    if let Some(want) = op.retval {
+        r.expected.push(format!("{what} retval = {want}"));
+        r.trace.push(format!("{what} retval = {retval}"));
+        if want != retval {
+            return Err(mismatch(
+                &format!("{what} retval"),
+                want.to_string(),
+                retval.to_string(),
+            ));
+        }
+    }
+    if let Some(want) = op.returns {
+        let ret = i64::from_le_bytes(out[OFF_RET..OFF_RET + 8].try_into().unwrap_or([0; 8]));
+        let seen = if ret >= 0 {
+            Outcome::Ok
+        } else {
+            Outcome::from_ret(i32::try_from(ret).unwrap_or(i32::MIN))
+        };
+        let w = format!("{what}: helper returned");
+        r.expected.push(format!("{w} {want}"));
+        r.trace.push(format!("{w} {seen} ({ret})"));
+        if want != seen {
+            return Err(mismatch(&w, want.to_string(), format!("{seen} ({ret})")));
+        }
+    }
+    if let Some(want) = &op.out {
+        let n = m.value_size.min(VALUE_MAX);
+        let w = encode(want, n)?;
+        let seen = &out[OFF_VALUE..OFF_VALUE + n];
+        let what = format!("{what}: value the program read");
+        r.expected.push(format!("{what} = {}", hex(&w)));
+        r.trace.push(format!("{what} = {}", hex(seen)));
+        if w != seen {
+            return Err(mismatch(&what, hex(&w), hex(seen)));
+        }
+    }
+    Ok(())
+}
+
+/// The u64 at offset 0 of key 0's value, summed over CPUs for per-CPU maps.
+fn read_counter(m: &MapRef) -> Result<u64, Outcome> {
+    let key = vec![0u8; m.key_size];
+    let mut buf = vec![0u8; m.user_value_size()];
+    // SAFETY: key and buf are sized from the map's attributes.
+    let ret = unsafe {
+        libbpf_sys::bpf_map_lookup_elem(m.fd.as_raw_fd(), key.as_ptr() as _, buf.as_mut_ptr() as _)
+    };
+    if ret < 0 {
+        return Err(Outcome::from_ret(ret));
+    }
+    let slots = if m.percpu { m.ncpu } else { 1 };
+    Ok((0..slots)
+        .map(|c| {
+            let o = c * m.stride();
+            u64::from_le_bytes(buf[o..o + 8].try_into().unwrap_or([0; 8]))
+        })
+        .sum())
+}
+
+fn reset_counter(m: &MapRef) -> Outcome {
+    let key = vec![0u8; m.key_size];
+    let buf = vec![0u8; m.user_value_size()];
+    // SAFETY: as above.
+    Outcome::from_ret(unsafe {
+        libbpf_sys::bpf_map_update_elem(m.fd.as_raw_fd(), key.as_ptr() as _, buf.as_ptr() as _, 0)
+    })
+}
+
+fn prog_race(m: &MapRef, op: &ProgRaceOp, r: &mut Record) -> StepResult {
+    let Some(loaded) = load_checked(m, &op.program, Outcome::Ok, r)? else {
+        return Ok(());
+    };
+    if m.value_size < 8 {
+        return Err(Verdict::Error {
+            message: "prog_race needs a value of at least 8 bytes (a u64 counter)".into(),
+        });
+    }
+    let online = online_cpus();
+    let threads = op.threads.max(1) as usize;
+    let budget = Duration::from_millis(op.budget_ms);
+    let start = Instant::now();
+    let pkt = vec![0u8; ARGS_SIZE];
+    let (mut rounds, mut runs, mut counted, mut lost, mut worst) = (0u64, 0u64, 0u64, 0u64, 0u64);
+    let mut failures = Vec::new();
+    while rounds == 0 || start.elapsed() < budget {
+        let reset = reset_counter(m);
+        if !reset.is_ok() {
+            return Err(Verdict::Error {
+                message: format!("resetting the counter at key 0 -> {reset}"),
+            });
+        }
+        let outs: Vec<Outcome> = std::thread::scope(|s| {
+            let hs: Vec<_> = (0..threads)
+                .map(|i| {
+                    let (loaded, pkt) = (&loaded, &pkt);
+                    s.spawn(move || {
+                        if !pin(i % online) {
+                            return Outcome::Err(Errno::EINVAL);
+                        }
+                        test_run(loaded, pkt, op.repeat).0
+                    })
+                })
+                .collect();
+            hs.into_iter()
+                .map(|h| h.join().unwrap_or(Outcome::Err(Errno::EIO)))
+                .collect()
+        });
+        failures.extend(outs.into_iter().filter(|o| !o.is_ok()));
+        let count = read_counter(m).map_err(|e| Verdict::Error {
+            message: format!("reading the counter at key 0 -> {e}"),
+        })?;
+        let n = threads as u64 * op.repeat as u64;
+        rounds += 1;
+        runs += n;
+        counted += count;
+        lost += n.saturating_sub(count);
+        worst = worst.max(n.saturating_sub(count));
+        if !failures.is_empty() {
+            break;
+        }
+    }
+    let elapsed = start.elapsed().as_millis() as u64;
+    *r.measurement = Some(serde_json::json!({
+        "program": op.program, "threads": threads, "repeat": op.repeat,
+        "budget_ms": op.budget_ms, "elapsed_ms": elapsed, "rounds": rounds,
+        "runs": runs, "counted": counted, "lost": lost, "worst_round_lost": worst,
+        "percpu": m.percpu,
+    }));
+    let what = format!(
+        "{} from {threads} threads x {} runs, {rounds} rounds in {elapsed} ms",
+        op.program, op.repeat
+    );
+    r.trace.push(format!(
+        "{what}: {runs} runs, counter reached {counted}, {lost} lost"
+    ));
+    if let Some(f) = failures.first() {
+        return Err(mismatch(
+            &format!("{what}: BPF_PROG_TEST_RUN"),
+            "ok".into(),
+            f.to_string(),
+        ));
+    }
+    if let Some(max) = op.lost_at_most {
+        r.expected.push(format!("{what}: at most {max} lost"));
+        if lost > max {
+            return Err(mismatch(
+                &what,
+                format!("at most {max} lost"),
+                format!("{lost} lost of {runs}"),
+            ));
+        }
+    }
+    if let Some(min) = op.lost_at_least {
+        r.expected.push(format!("{what}: at least {min} lost"));
+        if lost < min {
+            return Err(mismatch(
+                &what,
+                format!("at least {min} lost"),
+                format!("{lost} lost of {runs}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn prog_torn(m: &MapRef, op: &ProgTornOp, r: &mut Record) -> StepResult {
+    let Some(loaded) = load_checked(m, &op.program, Outcome::Ok, r)? else {
+        return Ok(());
+    };
+    let online = online_cpus();
+    if online < 2 {
+        return Err(Verdict::Skip {
+            reason: "needs 2 online CPUs".into(),
+        });
+    }
+    let flags = op.flags.value();
+    let key = vec![0u8; m.key_size];
+    let size = m.user_value_size();
+    let zero = vec![0u8; size];
+    // SAFETY: key and value are sized from the map's attributes.
+    let first = Outcome::from_ret(unsafe {
+        libbpf_sys::bpf_map_update_elem(
+            m.fd.as_raw_fd(),
+            key.as_ptr() as _,
+            zero.as_ptr() as _,
+            flags,
+        )
+    });
+    check(r, "update(key=0, value=0)".into(), Outcome::Ok, first)?;
+    let skip = (op.skip_bytes as usize).min(size);
+    let stop = AtomicBool::new(false);
+    let runs = AtomicU64::new(0);
+    let run_err = Mutex::new(None::<Outcome>);
+    let budget = Duration::from_millis(op.budget_ms);
+    let pkt = vec![0u8; ARGS_SIZE];
+    let (reads, torn, read_err) = std::thread::scope(|s| {
+        s.spawn(|| {
+            pin(1);
+            while !stop.load(Ordering::Relaxed) {
+                let (o, _, _) = test_run(&loaded, &pkt, 64);
+                if !o.is_ok() {
+                    *run_err.lock().unwrap() = Some(o);
+                    break;
+                }
+                runs.fetch_add(64, Ordering::Relaxed);
+            }
+        });
+        pin(0);
+        let start = Instant::now();
+        let (mut reads, mut torn, mut errs) = (0u64, 0u64, 0u64);
+        let mut buf = vec![0u8; size];
+        while start.elapsed() < budget {
+            // SAFETY: as above.
+            let ret = unsafe {
+                libbpf_sys::bpf_map_lookup_elem_flags(
+                    m.fd.as_raw_fd(),
+                    key.as_ptr() as _,
+                    buf.as_mut_ptr() as _,
+                    flags,
+                )
+            };
+            if ret < 0 {
+                errs += 1;
+                continue;
+            }
+            reads += 1;
+            let words: Vec<&[u8]> = buf[skip..m.value_size.min(size)].chunks(8).collect();
+            if words.windows(2).any(|w| w[0] != w[1]) {
+                torn += 1;
+            }
+        }
+        stop.store(true, Ordering::Relaxed);
+        (reads, torn, errs)
+    });
+    // Let the main thread run anywhere again.
+    // SAFETY: a full cpu_set_t allows every CPU.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        for c in 0..online {
+            libc::CPU_SET(c, &mut set);
+        }
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
+    }
+    let runs = runs.load(Ordering::Relaxed);
+    *r.measurement = Some(serde_json::json!({
+        "program": op.program, "budget_ms": op.budget_ms, "program_runs": runs,
+        "reads": reads, "torn_reads": torn, "read_errors": read_err,
+    }));
+    let what = format!(
+        "{reads} lookups{} against {runs} runs of {} in {} ms",
+        if flags != 0 {
+            format!(" ({})", op.flags.names())
+        } else {
+            String::new()
+        },
+        op.program,
+        op.budget_ms
+    );
+    r.trace
+        .push(format!("{what}: {torn} torn, {read_err} lookup errors"));
+    if let Some(e) = *run_err.lock().unwrap() {
+        return Err(mismatch(
+            &format!("{what}: BPF_PROG_TEST_RUN"),
+            "ok".into(),
+            e.to_string(),
+        ));
+    }
+    if read_err > 0 || reads == 0 || runs == 0 {
+        return Err(Verdict::Fail {
+            expected: "every lookup and program run succeeds".into(),
+            observed: format!("{what}: {read_err} lookup errors"),
+        });
+    }
+    if let Some(max) = op.torn_at_most {
+        r.expected.push(format!("at most {max} torn reads"));
+        if torn > max {
+            return Err(mismatch(
+                &what,
+                format!("at most {max} torn reads"),
+                format!("{torn} torn reads"),
+            ));
+        }
+    }
+    if let Some(min) = op.torn_at_least {
+        r.expected.push(format!("at least {min} torn reads"));
+        if torn < min {
+            return Err(mismatch(
+                &what,
+                format!("at least {min} torn reads"),
+                format!("{torn} torn reads"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Run one kernel-side step.
+pub fn step(m: &MapRef, step: &Step, r: &mut Record) -> StepResult {
+    match step {
+        Step::ProgLoad(op) => load_checked(m, &op.program, op.expect, r).map(|_| ()),
+        Step::ProgRun(op) => prog_run(m, op, r),
+        Step::ProgRace(op) => prog_race(m, op, r),
+        Step::ProgTorn(op) => prog_torn(m, op, r),
+        other => Err(Verdict::Error {
+            message: format!("{} is not a kernel-side step", other.name()),
+        }),
+    }
+}
