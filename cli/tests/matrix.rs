@@ -1,0 +1,173 @@
+//! `mapspec matrix` end to end, booting real kernels under QEMU (hence the
+//! `qemu_` prefix). They need qemu-system-x86_64, the static runner (built
+//! by kernel-matrix/build-runner.sh, or given in MAPSPEC_RUNNER) and the
+//! locked 6.1 image (cached, or downloaded by the first matrix run).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use mapspec_kernel_matrix::config::{self, KernelsFile, LockFile};
+use mapspec_kernel_matrix::fetch;
+
+fn top() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The static runner: MAPSPEC_RUNNER if set, else built once per test run.
+fn runner() -> PathBuf {
+    static R: OnceLock<PathBuf> = OnceLock::new();
+    R.get_or_init(|| {
+        if let Some(r) = std::env::var_os("MAPSPEC_RUNNER") {
+            return PathBuf::from(r);
+        }
+        let out = Command::new(top().join("kernel-matrix/build-runner.sh"))
+            .output()
+            .expect("kernel-matrix/build-runner.sh runs");
+        assert!(
+            out.status.success(),
+            "building the static runner failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        top().join(String::from_utf8(out.stdout).unwrap().trim())
+    })
+    .clone()
+}
+
+fn sha256(path: &Path) -> String {
+    let out = Command::new("sha256sum").arg(path).output().unwrap();
+    String::from_utf8(out.stdout).unwrap()[..64].to_string()
+}
+
+/// The committed lock entry of the 6.1 kernel, as YAML lines.
+fn locked_6_1() -> String {
+    let lock = std::fs::read_to_string(top().join("kernel-matrix/kernels.lock")).unwrap();
+    let start = lock.find("- name: '6.1'").expect("6.1 is locked");
+    let rest = &lock[start..];
+    let end = rest[1..].find("\n- ").map(|i| i + 2).unwrap_or(rest.len());
+    rest[..end].trim_end().to_string() + "\n"
+}
+
+/// A kernels file with the real 6.1 kernel and a `junk` kernel whose
+/// cached image is random bytes (its lock hash matches, so only the boot
+/// can find out). The real image is made available through the test's own
+/// cache, hard-linked or copied from the user's cache.
+fn matrix_with_a_broken_kernel(dir: &Path) -> PathBuf {
+    // Make sure the 6.1 image is in the user's cache (a no-op when warm).
+    let file = top().join("kernel-matrix/kernels.yaml");
+    let ks = KernelsFile::load(&file).unwrap();
+    let lock = LockFile::load(&file.with_extension("lock")).unwrap();
+    let spec = ks.kernels.iter().find(|k| k.name == "6.1").unwrap();
+    let user_cache = config::cache_dir().unwrap();
+    fetch::ensure_image(&user_cache, spec, lock.get("6.1").expect("6.1 is locked")).unwrap();
+    let kernels = dir.join("kernels.yaml");
+    std::fs::write(
+        &kernels,
+        "kernels:\n\
+         \x20 - name: \"6.1\"\n    suites: [bookworm, bookworm-security]\n    package: linux-image-6.1.0-*-amd64-unsigned\n    image: boot/vmlinuz-*\n\
+         \x20 - name: junk\n    suites: [bookworm]\n    package: linux-image-junk\n    image: boot/vmlinuz-*\n",
+    )
+    .unwrap();
+    let cache = dir.join("cache/mapspec/kernels/images");
+    std::fs::create_dir_all(&cache).unwrap();
+    for e in std::fs::read_dir(user_cache.join("images")).unwrap() {
+        let e = e.unwrap();
+        if e.file_name().to_string_lossy().starts_with("linux-image-6.1.0-") {
+            std::fs::copy(e.path(), cache.join(e.file_name())).unwrap();
+        }
+    }
+    let junk = cache.join("linux-image-junk_1.vmlinuz");
+    let mut x: u32 = 0x9e37_79b9;
+    let bytes: Vec<u8> = (0..1 << 20)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x as u8
+        })
+        .collect();
+    std::fs::write(&junk, bytes).unwrap();
+    let lock = format!(
+        "kernels:\n{}- name: junk\n  package: linux-image-junk\n  version: '1'\n  image: boot/vmlinuz-junk\n  release: junk\n  deb_sha256: '{}'\n  image_sha256: '{}'\n",
+        locked_6_1(),
+        "0".repeat(64),
+        sha256(&junk)
+    );
+    std::fs::write(dir.join("kernels.lock"), lock).unwrap();
+    kernels
+}
+
+#[test]
+fn qemu_matrix_keeps_the_good_kernels_results_when_one_kernel_is_broken() {
+    let d = tempfile::tempdir().unwrap();
+    let kernels = matrix_with_a_broken_kernel(d.path());
+    let out_dir = d.path().join("results");
+    let out = Command::new(env!("CARGO_BIN_EXE_mapspec"))
+        .args(["matrix", "--timeout", "60", "--kernels"])
+        .arg(&kernels)
+        .arg("--out")
+        .arg(&out_dir)
+        .arg("--runner")
+        .arg(runner())
+        .env("XDG_CACHE_HOME", d.path().join("cache"))
+        .current_dir(top())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "stderr:\n{stderr}");
+    assert!(stderr.contains("kernel junk"), "stderr:\n{stderr}");
+    assert!(stderr.contains("console log"), "stderr:\n{stderr}");
+    let files: Vec<String> = std::fs::read_dir(&out_dir)
+        .into_iter()
+        .flatten()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert!(files[0].starts_with("6.1.0-"), "{files:?}");
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out_dir.join(&files[0])).unwrap()).unwrap();
+    assert!(report["summary"]["pass"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn qemu_matrix_without_qemu_says_what_to_install() {
+    let out = Command::new(env!("CARGO_BIN_EXE_mapspec"))
+        .args(["matrix", "--only", "6.1", "--qemu", "/nonexistent/qemu-system-x86_64"])
+        .arg("--runner")
+        .arg(runner())
+        .current_dir(top())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "stderr:\n{stderr}");
+    assert!(stderr.contains("qemu-system-x86"), "stderr:\n{stderr}");
+}
+
+#[test]
+fn qemu_matrix_check_reports_drift_from_committed_results() {
+    let d = tempfile::tempdir().unwrap();
+    let committed = top().join("kernel-matrix/results");
+    let name = std::fs::read_dir(&committed)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .find(|n| n.starts_with("6.1.0-"))
+        .expect("committed 6.1 results");
+    // Flip one claim's status in a copy of the committed results.
+    let mut v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(committed.join(&name)).unwrap()).unwrap();
+    let first = &mut v["results"][0];
+    let claim = first["claim"].as_str().unwrap().to_string();
+    first["status"] = serde_json::Value::String("fail".into());
+    std::fs::write(d.path().join(&name), serde_json::to_vec_pretty(&v).unwrap()).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_mapspec"))
+        .args(["matrix", "--only", "6.1", "--check", "--out"])
+        .arg(d.path())
+        .arg("--runner")
+        .arg(runner())
+        .current_dir(top())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "stderr:\n{stderr}");
+    assert!(stderr.contains(&claim), "stderr should name {claim}:\n{stderr}");
+}
