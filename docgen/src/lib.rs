@@ -1,1 +1,327 @@
-//! placeholder
+//! docgen: kernel-style reStructuredText for `Documentation/bpf/`, rendered
+//! from the spec files and the results files of `mapspec run` / the kernel
+//! matrix. It never touches the kernel: [`render`] is a pure function of
+//! its inputs, and the same inputs give byte-identical pages.
+//!
+//! The pipeline: [`load_specs`] and [`load_results`] read the inputs;
+//! [`render`] builds one context per page (`page.rs`, `overview.rs`) out of
+//! small RST pieces (`rst.rs`, `markdown.rs`, `verify.rs`, `usage.rs`) and
+//! fills the Tera templates in `docgen/templates/`; [`write`] and [`check`]
+//! compare the result with a directory.
+
+pub mod markdown;
+mod overview;
+mod page;
+pub mod rst;
+mod templates;
+pub mod usage;
+pub mod verify;
+
+use mapspec_spec::results::{ResultsError, RunReport};
+use mapspec_spec::yaml::{self, Positions, Seg};
+use mapspec_spec::{LoadError, MapSpec};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Everything that can stop docgen.
+#[derive(Debug, thiserror::Error)]
+pub enum DocError {
+    /// The specs do not load or lint.
+    #[error(transparent)]
+    Specs(#[from] LoadError),
+    /// Markdown in a spec that has no faithful RST form.
+    #[error("{}:{line}: {message}", file.display())]
+    Markdown {
+        file: PathBuf,
+        line: usize,
+        message: String,
+    },
+    /// A results file that cannot be read or is not a results file.
+    #[error(transparent)]
+    Results(#[from] ResultsError),
+    /// The specs contradict what a page needs (e.g. two types, one title).
+    #[error("{0}")]
+    Inconsistent(String),
+    /// A bug in a template.
+    #[error("template {name}: {message}")]
+    Template { name: String, message: String },
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// One loaded spec with what docgen needs to point at its lines.
+#[derive(Debug, Clone)]
+pub struct SpecFile {
+    pub spec: MapSpec,
+    /// Where it was read from (for error messages).
+    pub path: PathBuf,
+    source: String,
+    positions: Positions,
+}
+
+impl SpecFile {
+    /// A spec from its text; `path` names it in errors.
+    pub fn from_source(path: &Path, source: &str) -> Result<SpecFile, DocError> {
+        let spec = mapspec_spec::load_str(path, source)
+            .map_err(|diagnostics| LoadError::Invalid { diagnostics })?;
+        let positions = yaml::parse(source).map(|d| d.positions).unwrap_or_default();
+        Ok(SpecFile {
+            spec,
+            path: path.to_path_buf(),
+            source: source.to_string(),
+            positions,
+        })
+    }
+
+    /// The path the pages name: where the spec lives in the repository.
+    /// Independent of `--specs`, so pages do not depend on the caller's cwd.
+    pub fn repo_path(&self) -> String {
+        format!("spec/maps/{}.yaml", self.spec.name)
+    }
+
+    /// The 1-based spec line of line `md_line` of the string at `path`.
+    fn line_of(&self, path: &[Seg], md_line: usize) -> usize {
+        let (line, column) = self.positions.locate_value(path);
+        let text = self
+            .source
+            .lines()
+            .nth(line.saturating_sub(1))
+            .unwrap_or("");
+        let at = text
+            .char_indices()
+            .nth(column.saturating_sub(1))
+            .map(|(i, _)| &text[i..])
+            .unwrap_or("");
+        // A block scalar (`|`, `>`) starts on the line after its indicator.
+        let block = at.starts_with('|') || at.starts_with('>');
+        line + md_line - usize::from(!block)
+    }
+
+    fn md_error(&self, path: &[Seg], e: markdown::MdError) -> DocError {
+        DocError::Markdown {
+            file: self.path.clone(),
+            line: self.line_of(path, e.line.max(1)),
+            message: format!("{} (in `{}`)", e.message, yaml::render_path(path)),
+        }
+    }
+
+    /// Markdown blocks of the field at `path` as RST.
+    pub(crate) fn block(&self, path: &[Seg], text: &str) -> Result<markdown::Rst, DocError> {
+        markdown::to_rst(text).map_err(|e| self.md_error(path, e))
+    }
+
+    /// One Markdown sentence of the field at `path` as inline RST.
+    pub(crate) fn inline(&self, path: &[Seg], text: &str) -> Result<markdown::Rst, DocError> {
+        markdown::inline_to_rst(text).map_err(|e| self.md_error(path, e))
+    }
+}
+
+pub(crate) fn key(s: &str) -> Seg {
+    Seg::Key(s.to_string())
+}
+
+/// Every spec under `dir` (a directory of `*.yaml`, or one holding `maps/`),
+/// sorted by name, linted exactly like `mapspec lint`.
+pub fn load_specs(dir: &Path) -> Result<Vec<SpecFile>, DocError> {
+    // load_dir lints across files (duplicate types) and reports every problem.
+    let specs = mapspec_spec::load_dir(dir)?;
+    let maps = if dir.join("maps").is_dir() {
+        dir.join("maps")
+    } else {
+        dir.to_path_buf()
+    };
+    let mut out = Vec::with_capacity(specs.len());
+    for spec in specs {
+        let path = ["yaml", "yml"]
+            .iter()
+            .map(|ext| maps.join(format!("{}.{ext}", spec.name)))
+            .find(|p| p.is_file())
+            .unwrap_or_else(|| maps.join(format!("{}.yaml", spec.name)));
+        let source = std::fs::read_to_string(&path).map_err(|source| DocError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        let positions = yaml::parse(&source)
+            .map(|d| d.positions)
+            .unwrap_or_default();
+        out.push(SpecFile {
+            spec,
+            path,
+            source,
+            positions,
+        });
+    }
+    Ok(out)
+}
+
+/// The reports of every `--results` argument: a file, or every `*.json` of
+/// a directory. A path that does not exist holds no results (the matrix may
+/// not have run yet); a file that is not a results file is an error naming it.
+pub fn load_results(paths: &[PathBuf]) -> Result<Vec<RunReport>, DocError> {
+    let mut out = Vec::new();
+    for p in paths {
+        if !p.exists() {
+            continue;
+        }
+        out.extend(RunReport::read_all(p)?);
+    }
+    Ok(out)
+}
+
+/// Every claim of `sf` as its page prints it (inline RST, without the
+/// verification status), keyed by global id: what the coverage test looks
+/// for on the rendered page.
+pub fn claim_texts(sf: &SpecFile) -> Result<Vec<(String, String)>, DocError> {
+    page::claim_texts(sf)
+}
+
+/// The rendered pages: file name (relative to the output directory) → text.
+pub type Pages = BTreeMap<String, String>;
+
+/// Render every page. Pure and deterministic.
+pub fn render(specs: &[SpecFile], reports: &[RunReport]) -> Result<Pages, DocError> {
+    let results = verify::Results::new(reports);
+    let tera = templates::engine()?;
+    let mut groups: BTreeMap<&str, Vec<&SpecFile>> = BTreeMap::new();
+    for s in specs {
+        groups.entry(s.spec.page.as_str()).or_default().push(s);
+    }
+    let mut pages = Pages::new();
+    for (name, mut group) in groups {
+        group.sort_by(|a, b| {
+            (a.spec.type_value, &a.spec.name).cmp(&(b.spec.type_value, &b.spec.name))
+        });
+        let ctx = page::build(name, &group, &results)?;
+        let text = templates::render(&tera, "map_page.rst", &ctx)?;
+        pages.insert(format!("{name}.rst"), text);
+    }
+    let ctx = overview::build(specs, &results)?;
+    pages.insert(
+        "ebpf_maps.rst".into(),
+        templates::render(&tera, "ebpf_maps.rst", &ctx)?,
+    );
+    pages.insert(
+        "maps.rst".into(),
+        templates::render(&tera, "maps.rst", &ctx)?,
+    );
+    Ok(pages)
+}
+
+/// The marker every generated page carries in its header comment. Only
+/// files with it are ever reported as stale or removed, so an output
+/// directory may hold hand-written pages (a kernel tree's other pages).
+pub const MARKER: &str = "This file is generated by ``mapspec docs``";
+
+fn is_generated(path: &Path) -> bool {
+    std::fs::read_to_string(path).is_ok_and(|t| t.lines().take(8).any(|l| l.contains(MARKER)))
+}
+
+/// One difference between the rendered pages and a directory.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Drift {
+    /// A page whose text differs; `diff` is a unified diff (old → new).
+    Changed { name: String, diff: String },
+    /// A page that does not exist yet.
+    Missing { name: String, diff: String },
+    /// A generated-looking page no spec renders any more.
+    Extra { name: String },
+}
+
+impl std::fmt::Display for Drift {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Drift::Changed { diff, .. } | Drift::Missing { diff, .. } => f.write_str(diff),
+            Drift::Extra { name } => writeln!(
+                f,
+                "{name}: stale file, no spec renders it any more (remove it)"
+            ),
+        }
+    }
+}
+
+fn generated_in(dir: &Path) -> Result<Vec<String>, DocError> {
+    let rd = match std::fs::read_dir(dir) {
+        Ok(rd) => rd,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(source) => {
+            return Err(DocError::Io {
+                path: dir.into(),
+                source,
+            })
+        }
+    };
+    let mut v: Vec<String> = rd
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".rst") && is_generated(&dir.join(n)))
+        .collect();
+    v.sort();
+    Ok(v)
+}
+
+/// Compare the rendered pages with `dir`: changed, missing and stale pages.
+pub fn check(dir: &Path, pages: &Pages) -> Result<Vec<Drift>, DocError> {
+    let mut out = Vec::new();
+    for (name, new) in pages {
+        let path = dir.join(name);
+        let label = format!("{}", path.display());
+        match std::fs::read_to_string(&path) {
+            Ok(old) if old == *new => {}
+            Ok(old) => out.push(Drift::Changed {
+                name: name.clone(),
+                diff: unified_diff(&old, new, &label),
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => out.push(Drift::Missing {
+                name: name.clone(),
+                diff: unified_diff("", new, &label),
+            }),
+            Err(source) => return Err(DocError::Io { path, source }),
+        }
+    }
+    for name in generated_in(dir)? {
+        if !pages.contains_key(&name) {
+            out.push(Drift::Extra { name });
+        }
+    }
+    Ok(out)
+}
+
+/// A unified diff from `old` to `new`, both labelled with `path`.
+pub fn unified_diff(old: &str, new: &str, path: &str) -> String {
+    similar::TextDiff::from_lines(old, new)
+        .unified_diff()
+        .context_radius(3)
+        .header(&format!("a/{path}"), &format!("b/{path}"))
+        .to_string()
+}
+
+/// Write the pages into `dir` (atomically, each file) and remove generated
+/// pages no spec renders any more. Returns the names written or removed.
+pub fn write(dir: &Path, pages: &Pages) -> Result<Vec<String>, DocError> {
+    std::fs::create_dir_all(dir).map_err(|source| DocError::Io {
+        path: dir.into(),
+        source,
+    })?;
+    let mut touched = Vec::new();
+    for (name, text) in pages {
+        let path = dir.join(name);
+        if std::fs::read_to_string(&path).is_ok_and(|old| old == *text) {
+            continue;
+        }
+        mapspec_spec::results::write_atomic(&path, text.as_bytes())
+            .map_err(|source| DocError::Io { path, source })?;
+        touched.push(name.clone());
+    }
+    for name in generated_in(dir)? {
+        if !pages.contains_key(&name) {
+            let path = dir.join(&name);
+            std::fs::remove_file(&path).map_err(|source| DocError::Io { path, source })?;
+            touched.push(name);
+        }
+    }
+    Ok(touched)
+}

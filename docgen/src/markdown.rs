@@ -19,7 +19,7 @@ pub struct MdError {
 
 /// A link target collected from the text; printed as a trailing
 /// `.. _name: url` so that URLs stay out of the prose.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 pub struct Target {
     pub name: String,
     pub url: String,
@@ -100,12 +100,12 @@ fn unsupported(what: &str, line: usize) -> MdError {
 fn parse(src: &str) -> Result<Vec<Block>, MdError> {
     // Extensions are enabled only so that their syntax is recognised and
     // refused, instead of slipping through as literal pipes and tildes.
+    // (Definition lists stay off: their `: ` lines read fine as prose.)
     let opts = Options::ENABLE_TABLES
         | Options::ENABLE_FOOTNOTES
         | Options::ENABLE_STRIKETHROUGH
         | Options::ENABLE_TASKLISTS
-        | Options::ENABLE_MATH
-        | Options::ENABLE_DEFINITION_LIST;
+        | Options::ENABLE_MATH;
     let mut stack: Vec<Frame> = vec![Frame::Blocks(Vec::new())];
     for (ev, range) in Parser::new_ext(src, opts).into_offset_iter() {
         let line = line_of(src, range.start);
@@ -198,9 +198,13 @@ fn parse(src: &str) -> Result<Vec<Block>, MdError> {
                 Tag::MetadataBlock(_) => return Err(unsupported("a metadata block", line)),
             },
             Event::End(end) => {
-                let frame = stack.pop().ok_or_else(|| unsupported("unbalanced markup", line))?;
+                let frame = stack
+                    .pop()
+                    .ok_or_else(|| unsupported("unbalanced markup", line))?;
                 match (end, frame) {
-                    (TagEnd::Paragraph, Frame::Para(inl)) => push_block(&mut stack, Block::Para(inl), line)?,
+                    (TagEnd::Paragraph, Frame::Para(inl)) => {
+                        push_block(&mut stack, Block::Para(inl), line)?
+                    }
                     (TagEnd::List(_), Frame::List { start, items }) => {
                         push_block(&mut stack, Block::List { start, items }, line)?
                     }
@@ -214,9 +218,20 @@ fn parse(src: &str) -> Result<Vec<Block>, MdError> {
                             _ => return Err(unsupported("a list item outside a list", line)),
                         }
                     }
-                    (TagEnd::Emphasis, Frame::Emph(c, l)) => push_inline(&mut stack, Inline::Emph(c, l), line)?,
-                    (TagEnd::Strong, Frame::Strong(c, l)) => push_inline(&mut stack, Inline::Strong(c, l), line)?,
-                    (TagEnd::Link, Frame::Link { children, url, line: l }) => push_inline(
+                    (TagEnd::Emphasis, Frame::Emph(c, l)) => {
+                        push_inline(&mut stack, Inline::Emph(c, l), line)?
+                    }
+                    (TagEnd::Strong, Frame::Strong(c, l)) => {
+                        push_inline(&mut stack, Inline::Strong(c, l), line)?
+                    }
+                    (
+                        TagEnd::Link,
+                        Frame::Link {
+                            children,
+                            url,
+                            line: l,
+                        },
+                    ) => push_inline(
                         &mut stack,
                         Inline::Link {
                             children,
@@ -349,7 +364,9 @@ fn inline_pieces(
                 if name.contains(['`', '<', '>', ':']) {
                     return Err(MdError {
                         line: *line,
-                        message: format!("link text `{name}` holds characters RST reserves for references"),
+                        message: format!(
+                            "link text `{name}` holds characters RST reserves for references"
+                        ),
                     });
                 }
                 targets.push(Target {

@@ -144,7 +144,11 @@ pub fn auto_literal(text: &str) -> Vec<Piece> {
             if !plain.is_empty() {
                 pieces.push(Piece::Plain(std::mem::take(&mut plain)));
             }
-            let w = if call { format!("{word}()") } else { word.into() };
+            let w = if call {
+                format!("{word}()")
+            } else {
+                word.into()
+            };
             pieces.push(Piece::Markup(literal(&w)));
             rest = &tail[end + if call { 2 } else { 0 }..];
         } else {
@@ -181,7 +185,8 @@ fn starts_block_construct(line: &str) -> bool {
     if line.starts_with(':') && line[1..].contains(':') {
         return true;
     }
-    if line.starts_with('-') && line[1..].starts_with(|c: char| c.is_ascii_alphanumeric() || c == '-')
+    if line.starts_with('-')
+        && line[1..].starts_with(|c: char| c.is_ascii_alphanumeric() || c == '-')
     {
         return true;
     }
@@ -344,7 +349,10 @@ mod tests {
 
     #[test]
     fn escapes_markup_characters() {
-        assert_eq!(escape("a*b `c` |d| ref_ x_y"), "a\\*b \\`c\\` \\|d\\| ref\\_ x_y");
+        assert_eq!(
+            escape("a*b `c` |d| ref_ x_y"),
+            "a\\*b \\`c\\` \\|d\\| ref\\_ x_y"
+        );
     }
 
     #[test]

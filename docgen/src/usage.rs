@@ -23,86 +23,216 @@ fn f(name: &str, prototype: &str, text: &str) -> Func {
     }
 }
 
-/// Commands that do something on at least one type of the page: a
-/// command every cell of which is "not supported" is left out of Usage.
-fn working_commands(specs: &[&MapSpec]) -> BTreeSet<Command> {
-    let mut set = BTreeSet::new();
+/// Commands that do something on at least one type of the page. A command
+/// whose every cell (without flags) is a refusal (``ENOTSUPP``,
+/// ``EOPNOTSUPP`` or ``EINVAL`` in every situation, such as
+/// ``BPF_MAP_DELETE_ELEM`` on an array) is left out of Usage.
+pub fn working_commands(specs: &[&MapSpec]) -> BTreeSet<Command> {
+    let mut seen = BTreeSet::new();
+    let mut works = BTreeSet::new();
     for s in specs {
         for c in s.claims() {
             if let ClaimKind::Command {
-                command, expect, ..
+                command,
+                expect,
+                flags,
+                ..
             } = c.kind
             {
-                let unsupported = matches!(
+                if !flags.is_default() {
+                    continue;
+                }
+                seen.insert(command);
+                let refused = matches!(
                     expect,
-                    Outcome::Err(Errno::ENOTSUPP) | Outcome::Err(Errno::EOPNOTSUPP)
+                    Outcome::Err(Errno::ENOTSUPP)
+                        | Outcome::Err(Errno::EOPNOTSUPP)
+                        | Outcome::Err(Errno::EINVAL)
                 );
-                if !unsupported {
-                    set.insert(command);
+                if !refused {
+                    works.insert(command);
                 }
             }
         }
     }
-    set
+    let _ = seen;
+    works
 }
 
-fn is_queue_like(s: &MapSpec) -> bool {
-    matches!(
-        s.map_type.as_str(),
-        "BPF_MAP_TYPE_QUEUE" | "BPF_MAP_TYPE_STACK" | "BPF_MAP_TYPE_BLOOM_FILTER"
-    )
+/// Helpers of map types that are not driven (only) through the generic
+/// lookup/update/delete helpers. Prototypes as in the helper documentation
+/// of include/uapi/linux/bpf.h.
+fn special_helpers(map_type: &str) -> Option<Vec<Func>> {
+    let push = || {
+        f(
+            "bpf_map_push_elem",
+            "long bpf_map_push_elem(struct bpf_map *map, const void *value, u64 flags)",
+            "Adds ``value`` to the map; ``flags`` is ``BPF_ANY`` or ``BPF_EXIST``, whose \
+             outcomes are listed under Semantics.",
+        )
+    };
+    let peek = |what: &str| {
+        f(
+            "bpf_map_peek_elem",
+            "long bpf_map_peek_elem(struct bpf_map *map, void *value)",
+            what,
+        )
+    };
+    Some(match map_type {
+        "BPF_MAP_TYPE_QUEUE" | "BPF_MAP_TYPE_STACK" => vec![
+            push(),
+            f(
+                "bpf_map_pop_elem",
+                "long bpf_map_pop_elem(struct bpf_map *map, void *value)",
+                "Copies the next element into ``value`` and removes it from the map.",
+            ),
+            peek("Copies the next element into ``value`` and leaves it in the map."),
+        ],
+        "BPF_MAP_TYPE_BLOOM_FILTER" => vec![
+            push(),
+            peek(
+                "Tests whether ``value`` may have been added: 0 when it may, a negative \
+                 errno when it certainly was not.",
+            ),
+        ],
+        "BPF_MAP_TYPE_PROG_ARRAY" => vec![f(
+            "bpf_tail_call",
+            "long bpf_tail_call(void *ctx, struct bpf_map *prog_array_map, u32 index)",
+            "Jumps to the program stored at ``index``; it returns only when there is no \
+             program there (or the tail-call limit is reached).",
+        )],
+        "BPF_MAP_TYPE_DEVMAP" | "BPF_MAP_TYPE_DEVMAP_HASH" | "BPF_MAP_TYPE_CPUMAP"
+        | "BPF_MAP_TYPE_XSKMAP" => vec![f(
+            "bpf_redirect_map",
+            "long bpf_redirect_map(struct bpf_map *map, u64 key, u64 flags)",
+            "Redirects the packet of an XDP program to the target stored under ``key``.",
+        )],
+        "BPF_MAP_TYPE_SOCKMAP" => vec![
+            f(
+                "bpf_sock_map_update",
+                "long bpf_sock_map_update(struct bpf_sock_ops *skops, struct bpf_map *map, void *key, u64 flags)",
+                "Adds the socket of a sock_ops program to the map under ``key``.",
+            ),
+            f(
+                "bpf_sk_redirect_map",
+                "long bpf_sk_redirect_map(struct sk_buff *skb, struct bpf_map *map, u32 key, u64 flags)",
+                "Redirects the packet to the socket stored under ``key``.",
+            ),
+            f(
+                "bpf_msg_redirect_map",
+                "long bpf_msg_redirect_map(struct sk_msg_buff *msg, struct bpf_map *map, u32 key, u64 flags)",
+                "Redirects the message to the socket stored under ``key``.",
+            ),
+        ],
+        "BPF_MAP_TYPE_SOCKHASH" => vec![
+            f(
+                "bpf_sock_hash_update",
+                "long bpf_sock_hash_update(struct bpf_sock_ops *skops, struct bpf_map *map, void *key, u64 flags)",
+                "Adds the socket of a sock_ops program to the map under ``key``.",
+            ),
+            f(
+                "bpf_sk_redirect_hash",
+                "long bpf_sk_redirect_hash(struct sk_buff *skb, struct bpf_map *map, void *key, u64 flags)",
+                "Redirects the packet to the socket stored under ``key``.",
+            ),
+            f(
+                "bpf_msg_redirect_hash",
+                "long bpf_msg_redirect_hash(struct sk_msg_buff *msg, struct bpf_map *map, void *key, u64 flags)",
+                "Redirects the message to the socket stored under ``key``.",
+            ),
+        ],
+        "BPF_MAP_TYPE_PERF_EVENT_ARRAY" => vec![f(
+            "bpf_perf_event_output",
+            "long bpf_perf_event_output(void *ctx, struct bpf_map *map, u64 flags, void *data, u64 size)",
+            "Writes ``size`` bytes of ``data`` into the perf event buffer selected by \
+             ``flags`` (an index, or ``BPF_F_CURRENT_CPU``).",
+        )],
+        "BPF_MAP_TYPE_RINGBUF" => vec![
+            f(
+                "bpf_ringbuf_output",
+                "long bpf_ringbuf_output(void *ringbuf, void *data, u64 size, u64 flags)",
+                "Copies ``size`` bytes of ``data`` into the ring buffer.",
+            ),
+            f(
+                "bpf_ringbuf_reserve",
+                "void *bpf_ringbuf_reserve(void *ringbuf, u64 size, u64 flags)",
+                "Reserves ``size`` bytes in the ring buffer and returns a pointer to \
+                 them, or ``NULL``; the program must submit or discard the record.",
+            ),
+            f(
+                "bpf_ringbuf_submit",
+                "void bpf_ringbuf_submit(void *data, u64 flags)",
+                "Makes a reserved record visible to the consumer.",
+            ),
+            f(
+                "bpf_ringbuf_discard",
+                "void bpf_ringbuf_discard(void *data, u64 flags)",
+                "Drops a reserved record.",
+            ),
+        ],
+        _ => return None,
+    })
 }
 
 /// Helpers a BPF program calls on the page's map types.
 pub fn kernel_side(specs: &[&MapSpec]) -> Vec<Func> {
-    let mut v = Vec::new();
-    let queue = specs.iter().any(|s| is_queue_like(s));
-    let keyed = specs.iter().any(|s| !is_queue_like(s));
-    if keyed {
-        v.push(f(
-            "bpf_map_lookup_elem",
-            "void *bpf_map_lookup_elem(struct bpf_map *map, const void *key)",
-            "Returns a pointer to the value stored in the map, not a copy, or ``NULL`` \
+    let mut v: Vec<Func> = Vec::new();
+    let add = |v: &mut Vec<Func>, func: Func| {
+        if !v.iter().any(|g| g.name == func.name) {
+            v.push(func);
+        }
+    };
+    let generic: Vec<&MapSpec> = specs
+        .iter()
+        .copied()
+        .filter(|s| special_helpers(&s.map_type).is_none())
+        .collect();
+    if !generic.is_empty() {
+        let cmds = working_commands(&generic);
+        add(
+            &mut v,
+            f(
+                "bpf_map_lookup_elem",
+                "void *bpf_map_lookup_elem(struct bpf_map *map, const void *key)",
+                "Returns a pointer to the value stored in the map, not a copy, or ``NULL`` \
              when the key is absent. The program reads and writes the element in place \
              through that pointer.",
-        ));
-        v.push(f(
-            "bpf_map_update_elem",
-            "long bpf_map_update_elem(struct bpf_map *map, const void *key, const void *value, u64 flags)",
-            "Copies ``value`` into the element for ``key``. ``flags`` takes the same \
-             ``BPF_ANY``, ``BPF_NOEXIST`` and ``BPF_EXIST`` values as the system call; \
-             the result is 0 or a negative errno.",
-        ));
-        v.push(f(
-            "bpf_map_delete_elem",
-            "long bpf_map_delete_elem(struct bpf_map *map, const void *key)",
-            "Removes the element for ``key``; the result is 0 or a negative errno.",
-        ));
+            ),
+        );
+        if cmds.contains(&Command::Update) {
+            add(&mut v, f(
+                "bpf_map_update_elem",
+                "long bpf_map_update_elem(struct bpf_map *map, const void *key, const void *value, u64 flags)",
+                "Copies ``value`` into the element for ``key``. ``flags`` takes the same \
+                 values as for the system call; the result is 0 or a negative errno.",
+            ));
+        }
+        if cmds.contains(&Command::Delete) {
+            add(
+                &mut v,
+                f(
+                    "bpf_map_delete_elem",
+                    "long bpf_map_delete_elem(struct bpf_map *map, const void *key)",
+                    "Removes the element for ``key``; the result is 0 or a negative errno.",
+                ),
+            );
+        }
     }
-    if queue {
-        v.push(f(
-            "bpf_map_push_elem",
-            "long bpf_map_push_elem(struct bpf_map *map, const void *value, u64 flags)",
-            "Adds ``value``; with ``BPF_EXIST`` a full map makes room by dropping an element.",
-        ));
-        v.push(f(
-            "bpf_map_pop_elem",
-            "long bpf_map_pop_elem(struct bpf_map *map, void *value)",
-            "Copies an element into ``value`` and removes it.",
-        ));
-        v.push(f(
-            "bpf_map_peek_elem",
-            "long bpf_map_peek_elem(struct bpf_map *map, void *value)",
-            "Copies an element into ``value`` without removing it.",
-        ));
+    for s in specs {
+        for func in special_helpers(&s.map_type).unwrap_or_default() {
+            add(&mut v, func);
+        }
     }
     if specs.iter().any(|s| s.percpu) {
-        v.push(f(
-            "bpf_map_lookup_percpu_elem",
-            "void *bpf_map_lookup_percpu_elem(struct bpf_map *map, const void *key, u32 cpu)",
-            "Available since 5.19 for per-CPU maps: returns a pointer to the value slot of \
-             another CPU, or ``NULL``.",
-        ));
+        add(
+            &mut v,
+            f(
+                "bpf_map_lookup_percpu_elem",
+                "void *bpf_map_lookup_percpu_elem(struct bpf_map *map, const void *key, u32 cpu)",
+                "For per-CPU maps (a helper added in 5.19): returns a pointer to the value \
+             slot of the given CPU, or ``NULL``.",
+            ),
+        );
     }
     v
 }
@@ -141,7 +271,7 @@ pub fn userspace(specs: &[&MapSpec]) -> Vec<Func> {
                 "int bpf_map_update_elem(int fd, const void *key, const void *value, __u64 flags)",
                 &format!(
                     "Copies ``value`` into the map; ``flags`` is one of the update flags \
-                     tabulated above.{copy_note}"
+                     tabulated under Semantics.{copy_note}"
                 ),
             ),
             Command::Delete => f(
@@ -153,7 +283,7 @@ pub fn userspace(specs: &[&MapSpec]) -> Vec<Func> {
                 "bpf_map_get_next_key",
                 "int bpf_map_get_next_key(int fd, const void *key, void *next_key)",
                 "Writes the key that follows ``key`` into ``next_key``; a ``NULL`` ``key`` \
-                 asks for the first key. The iteration order is described above.",
+                 asks for the first key. The iteration order is described under Semantics.",
             ),
             Command::LookupAndDelete => f(
                 "bpf_map_lookup_and_delete_elem",

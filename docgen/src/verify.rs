@@ -4,7 +4,7 @@
 //! as what they are.
 
 use crate::rst;
-use mapspec_spec::results::{ClaimResult, RunReport, Status};
+use mapspec_spec::results::{ClaimResult, RunReport, Status as RStatus};
 use mapspec_spec::{Claim, KernelVersion, MapSpec, Plan};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -84,8 +84,18 @@ impl Status {
 
 fn names(ks: &[Kernel]) -> String {
     let mut v: Vec<&str> = ks.iter().map(|k| k.name.as_str()).collect();
+    v.sort_by_key(|n| ks.iter().position(|k| k.name == *n));
     v.dedup();
-    v.join(", ")
+    match v.as_slice() {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+/// The decisive step of a runner trace (`a -> ok; b -> ENOENT`): the last.
+fn last_step(s: &str) -> String {
+    s.rsplit("; ").next().unwrap_or(s).trim().to_string()
 }
 
 /// Results text is free-form runner output: keep it a literal, and make
@@ -99,6 +109,8 @@ fn evidence(s: &str) -> String {
     }
 }
 
+/// The counts of a statistical check, one literal per count so that the
+/// line can wrap between them.
 fn measurement(v: &serde_json::Value) -> Option<String> {
     let obj = v.as_object()?;
     let mut parts: Vec<String> = obj
@@ -112,7 +124,13 @@ fn measurement(v: &serde_json::Value) -> Option<String> {
     if parts.is_empty() {
         None
     } else {
-        Some(parts.join(", "))
+        Some(
+            parts
+                .iter()
+                .map(|p| rst::literal(&p.replace("``", "` `")))
+                .collect::<Vec<_>>()
+                .join(", "),
+        )
     }
 }
 
@@ -171,13 +189,13 @@ impl Results {
         let mut verified_on = Vec::new();
         // Refusal-mode passes, grouped by the sentence they produce.
         let mut refusals: BTreeMap<String, Vec<Kernel>> = BTreeMap::new();
-        let mut fails = Vec::new();
+        let mut fails: BTreeMap<(String, String), Vec<Kernel>> = BTreeMap::new();
         let mut skips: BTreeMap<String, Vec<Kernel>> = BTreeMap::new();
         let mut measured = Vec::new();
         for o in obs {
             let r = &o.result;
             match r.status {
-                Status::Pass => match (&r.reason, o.kernel.version) {
+                RStatus::Pass => match (&r.reason, o.kernel.version) {
                     (Some(_), Some(kv)) => {
                         let what = refusal_wording(spec, claim, kv);
                         refusals.entry(what).or_default().push(o.kernel.clone());
@@ -192,23 +210,21 @@ impl Results {
                     (None, _) => {
                         verified_on.push(o.kernel.clone());
                         if let Some(m) = r.measurement.as_ref().and_then(measurement) {
-                            measured.push(format!("on {}: {}", o.kernel.name, evidence(&m)));
+                            measured.push(format!("on {}: {m}", o.kernel.name));
                         }
                     }
                 },
-                Status::Fail => fails.push(format!(
-                    "on {} the kernel gave {} where the spec expects {}",
-                    o.kernel.name,
-                    evidence(&r.observed),
-                    evidence(&r.expected)
-                )),
-                Status::Skip | Status::Error => {
+                RStatus::Fail => fails
+                    .entry((last_step(&r.observed), last_step(&r.expected)))
+                    .or_default()
+                    .push(o.kernel.clone()),
+                RStatus::Skip | RStatus::Error => {
                     let why = r
                         .reason
                         .clone()
                         .filter(|s| !s.trim().is_empty())
                         .unwrap_or_else(|| r.observed.clone());
-                    let verb = if r.status == Status::Skip {
+                    let verb = if r.status == RStatus::Skip {
                         "skipped"
                     } else {
                         "could not run"
@@ -235,14 +251,16 @@ impl Results {
         for (what, ks) in refusals {
             sentences.push(format!("On {}: {what}.", names(&ks)));
         }
-        for f in fails {
-            sentences.push(format!("Fails: {f}."));
+        for ((observed, expected), ks) in fails {
+            sentences.push(format!(
+                "On {} the kernel differs: {} where the spec expects {}.",
+                names(&ks),
+                evidence(&observed),
+                evidence(&expected)
+            ));
         }
         for (what, ks) in skips {
             sentences.push(format!("On {}: {what}.", names(&ks)));
-        }
-        if obs.is_empty() {
-            sentences.push("No results yet.".into());
         }
         Status {
             state,

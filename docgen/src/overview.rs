@@ -1,0 +1,231 @@
+//! The context of `ebpf_maps.rst` (the overview) and `maps.rst` (the
+//! index): the generated parts are the update-flag outcomes, the atomicity
+//! of each map type and the index of map types, all from the specs.
+
+use crate::page::{render_claim, Targets};
+use crate::verify::{self, Results, State};
+use crate::{key, rst, DocError, SpecFile};
+use mapspec_spec::{ClaimKind, ElemFlag, Outcome};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Serialize)]
+pub struct Overview {
+    pub generated: String,
+    pub verification: String,
+    pub flags: String,
+    pub atomicity: String,
+    pub index: String,
+    pub targets: Vec<crate::markdown::Target>,
+}
+
+/// What each update flag asks for: uapi intent, not measured behaviour.
+fn flag_meaning(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "BPF_ANY" => "Create the element or replace its value, whichever applies.",
+        "BPF_NOEXIST" => "Create the element only; its key must not be in the map yet.",
+        "BPF_EXIST" => "Replace the value of an element that must already exist.",
+        "BPF_F_LOCK" => {
+            "Copy the value while holding the ``struct bpf_spin_lock`` embedded in it; \
+             may be combined with the flags above."
+        }
+        "BPF_F_CPU" => {
+            "For per-CPU maps: write only the slot of the CPU given in the upper 32 \
+             bits of the flags."
+        }
+        "BPF_F_ALL_CPUS" => "For per-CPU maps: write the one value given into every CPU's slot.",
+        _ => return None,
+    })
+}
+
+fn pages_of(types: &[(String, String)]) -> String {
+    // (map_type, page) pairs, already sorted and unique.
+    types
+        .iter()
+        .map(|(t, p)| format!("{} (:doc:`{p}`)", rst::literal(t)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn flag_order(names: &str) -> (usize, String) {
+    let first = names.split(" | ").next().unwrap_or("");
+    let pos = ElemFlag::NAMES
+        .iter()
+        .position(|n| *n == first)
+        .unwrap_or(usize::MAX);
+    (pos, names.to_string())
+}
+
+pub fn build(specs: &[SpecFile], results: &Results) -> Result<Overview, DocError> {
+    let mut sorted: Vec<&SpecFile> = specs.iter().collect();
+    sorted
+        .sort_by(|a, b| (a.spec.type_value, &a.spec.name).cmp(&(b.spec.type_value, &b.spec.name)));
+    let mut targets = Targets::default();
+
+    // flag → situation text → outcome → (map types, states, kernels)
+    type Group = (Vec<(String, String)>, Vec<verify::Status>);
+    let mut flags: BTreeMap<(usize, String), BTreeMap<(String, String), Group>> = BTreeMap::new();
+    for sf in &sorted {
+        let spec = &sf.spec;
+        for c in spec.claims() {
+            if let ClaimKind::UpdateFlag {
+                flags: f,
+                situation,
+                expect,
+            } = &c.kind
+            {
+                let sit = spec
+                    .situations
+                    .get(situation)
+                    .map(|s| s.text.clone())
+                    .unwrap_or_else(|| situation.clone());
+                let out = match expect {
+                    Outcome::Ok => "success".to_string(),
+                    Outcome::Err(e) => e.name().to_string(),
+                };
+                let g = flags
+                    .entry(flag_order(&f.names()))
+                    .or_default()
+                    .entry((sit, out))
+                    .or_default();
+                let pair = (spec.map_type.clone(), spec.page.clone());
+                if !g.0.contains(&pair) {
+                    g.0.push(pair);
+                }
+                g.1.push(results.status(spec, &c));
+            }
+        }
+    }
+    let mut flag_text = String::new();
+    for ((_, names), groups) in &flags {
+        flag_text.push_str(&rst::literal(names));
+        flag_text.push('\n');
+        if let Some(m) = names.split(" | ").next().and_then(flag_meaning) {
+            flag_text.push_str(&rst::wrap(m, "   ", "   "));
+            flag_text.push('\n');
+        }
+        for ((sit, out), (types, statuses)) in groups {
+            let outcome = if out == "success" {
+                "success".to_string()
+            } else {
+                rst::literal(out)
+            };
+            let (state, kernels) = verify::combine(statuses);
+            let status = match state {
+                State::Verified => format!("verified on {}", verify::kernel_names(&kernels)),
+                State::Unverified => "**not yet verified**".into(),
+                State::Differs => "**differs between kernels**, see the map's page".into(),
+            };
+            flag_text.push_str(&rst::wrap(
+                &format!(
+                    "{}: {outcome} for {} ({status}).",
+                    rst::prose(sit),
+                    pages_of(types)
+                ),
+                "   - ",
+                "     ",
+            ));
+        }
+        flag_text.push('\n');
+    }
+    if flags.is_empty() {
+        flag_text = "No spec tabulates update flags yet.\n".into();
+    }
+
+    let mut atomicity = String::new();
+    for sf in &sorted {
+        let spec = &sf.spec;
+        let claims: BTreeMap<String, _> = spec
+            .claims()
+            .into_iter()
+            .map(|c| (c.meta.id.clone(), c))
+            .collect();
+        let mut statuses = Vec::new();
+        let mut all = true;
+        for id in &spec.atomicity.checked_by {
+            match claims.get(id) {
+                Some(c) => statuses.push(results.status(spec, c)),
+                None => all = false,
+            }
+        }
+        let (state, kernels) = if all {
+            verify::combine(&statuses)
+        } else {
+            (State::Unverified, Vec::new())
+        };
+        let lead = match state {
+            State::Verified => "",
+            State::Unverified => "**Not yet verified:** ",
+            State::Differs => "**Differs between kernels:** ",
+        };
+        let r = sf.block(
+            &[key("atomicity"), key("text")],
+            &format!("{lead}{}", spec.atomicity.text),
+        )?;
+        targets.add(sf, r.targets)?;
+        atomicity.push_str(&format!(
+            "{} (:doc:`{}`)\n",
+            rst::literal(&spec.map_type),
+            spec.page
+        ));
+        atomicity.push_str(&rst::indent(&r.text, "   "));
+        if state == State::Verified {
+            atomicity.push('\n');
+            atomicity.push_str(&rst::wrap(
+                &format!(
+                    "Verified on {}; the checks are listed on the map's page.",
+                    verify::kernel_names(&kernels)
+                ),
+                "   ",
+                "   ",
+            ));
+        }
+        atomicity.push('\n');
+    }
+
+    let mut index = String::new();
+    for sf in &sorted {
+        let r = sf.inline(&[key("useful_for")], &sf.spec.useful_for)?;
+        targets.add(sf, r.targets)?;
+        index.push_str(&rst::wrap(
+            &format!(
+                "{} (:doc:`{}`): {}",
+                rst::literal(&sf.spec.map_type),
+                sf.spec.page,
+                r.text
+            ),
+            "- ",
+            "  ",
+        ));
+    }
+    if index.is_empty() {
+        index = "No map type is specified yet.\n".into();
+    }
+
+    let kernels = results.kernels();
+    let verification = if kernels.is_empty() {
+        "No results were recorded when this page was generated, so none of the \
+         generated statements below is verified yet."
+            .to_string()
+    } else {
+        format!(
+            "The generated statements below were checked on {}.",
+            kernels.join(", ")
+        )
+    };
+    let _ = render_claim;
+    Ok(Overview {
+        generated: crate::templates::generated_comment(
+            &[
+                "docgen/templates/ebpf_maps.rst.tera".into(),
+                "spec/maps/*.yaml".into(),
+            ],
+            "edit the template or the specs",
+        ),
+        verification: rst::wrap(&verification, "", ""),
+        flags: flag_text,
+        atomicity,
+        index,
+        targets: targets.into_vec(),
+    })
+}

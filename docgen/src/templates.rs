@@ -1,0 +1,121 @@
+//! The Tera templates (docgen/templates/, compiled into the binary) and the
+//! filters they use. Templates own the page structure; the RST pieces they
+//! place are built in Rust, where wrapping and escaping are tested.
+
+use crate::{rst, DocError};
+use std::collections::HashMap;
+use tera::{Context, Tera, Value};
+
+const TEMPLATES: &[(&str, &str)] = &[
+    ("header.rst", include_str!("../templates/header.rst.tera")),
+    (
+        "map_page.rst",
+        include_str!("../templates/map_page.rst.tera"),
+    ),
+    (
+        "ebpf_maps.rst",
+        include_str!("../templates/ebpf_maps.rst.tera"),
+    ),
+    ("maps.rst", include_str!("../templates/maps.rst.tera")),
+];
+
+fn tera_error(name: &str, e: tera::Error) -> DocError {
+    // Tera keeps the useful part of a message in the source chain.
+    let mut message = e.to_string();
+    let mut src = std::error::Error::source(&e);
+    while let Some(s) = src {
+        message.push_str(": ");
+        message.push_str(&s.to_string());
+        src = s.source();
+    }
+    DocError::Template {
+        name: name.into(),
+        message,
+    }
+}
+
+fn str_arg<'a>(args: &'a HashMap<String, Value>, name: &str) -> tera::Result<&'a str> {
+    args.get(name)
+        .and_then(|v| v.as_str())
+        .ok_or_else(|| tera::Error::msg(format!("missing string argument `{name}`")))
+}
+
+/// `{{ text | heading(ch="=", over=true) }}`: an RST section title.
+fn heading(v: &Value, args: &HashMap<String, Value>) -> tera::Result<Value> {
+    let text = v
+        .as_str()
+        .ok_or_else(|| tera::Error::msg("heading of a non-string"))?;
+    let ch = str_arg(args, "ch")?
+        .chars()
+        .next()
+        .ok_or_else(|| tera::Error::msg("empty heading character"))?;
+    if ch == '^' {
+        return Err(tera::Error::msg(
+            "the kernel's pages never use `^` headings",
+        ));
+    }
+    let over = args.get("over").and_then(|v| v.as_bool()).unwrap_or(false);
+    let h = rst::heading(text, ch, over);
+    Ok(Value::String(h.trim_end().to_string()))
+}
+
+/// `{{ code | indent(prefix="   ") }}`: indent every non-empty line.
+fn indent(v: &Value, args: &HashMap<String, Value>) -> tera::Result<Value> {
+    let text = v
+        .as_str()
+        .ok_or_else(|| tera::Error::msg("indent of a non-string"))?;
+    let prefix = str_arg(args, "prefix")?;
+    Ok(Value::String(
+        rst::indent(text, prefix).trim_end().to_string(),
+    ))
+}
+
+pub fn engine() -> Result<Tera, DocError> {
+    let mut t = Tera::default();
+    t.autoescape_on(Vec::new());
+    t.add_raw_templates(TEMPLATES.iter().copied())
+        .map_err(|e| tera_error("(loading)", e))?;
+    t.register_filter("heading", heading);
+    t.register_filter("indent", indent);
+    Ok(t)
+}
+
+/// Render `name` with `ctx` and normalise the layout: no trailing spaces,
+/// never two blank lines in a row, one newline at the end. Templates can
+/// then be written for readability rather than exact blank lines.
+pub fn render<T: serde::Serialize>(tera: &Tera, name: &str, ctx: &T) -> Result<String, DocError> {
+    let ctx = Context::from_serialize(ctx).map_err(|e| tera_error(name, e))?;
+    let raw = tera.render(name, &ctx).map_err(|e| tera_error(name, e))?;
+    Ok(normalise(&raw))
+}
+
+/// The header comment naming where a page comes from.
+pub fn generated_comment(sources: &[String], edit: &str) -> String {
+    let text = format!(
+        "{} from {} and the results files given to it. Do not edit it by hand: \
+         {edit} and run ``mapspec docs``.",
+        crate::MARKER,
+        sources.join(", ")
+    );
+    // A comment is `.. ` and its text indented by three spaces.
+    rst::wrap(&text, ".. ", "   ")
+}
+
+pub fn normalise(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    let mut blank = 0;
+    for line in raw.lines() {
+        let line = line.trim_end();
+        if line.is_empty() {
+            blank += 1;
+            continue;
+        }
+        if !out.is_empty() && blank > 0 {
+            out.push('\n');
+        }
+        blank = 0;
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}

@@ -1,0 +1,120 @@
+//! Real Sphinx over the generated pages, with the kernel's settings that
+//! matter (docgen/sphinx/conf.py) and `-W --keep-going`: zero warnings.
+//!
+//! Sphinx comes from PyPI into a virtualenv under the target directory
+//! (target/sphinx-venv), created on first use and reused afterwards.
+//! python3-venv is installed by scripts/setup.sh.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"))
+}
+
+fn run(cmd: &mut Command) -> (bool, String) {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+/// sphinx-build from the virtualenv, installing it when it is missing.
+fn sphinx_build() -> PathBuf {
+    let venv = target_dir().join("sphinx-venv");
+    let bin = venv.join("bin/sphinx-build");
+    if bin.is_file() {
+        return bin;
+    }
+    let (ok, out) = run(Command::new("python3").args(["-m", "venv"]).arg(&venv));
+    assert!(
+        ok,
+        "python3 -m venv failed (run scripts/setup.sh for python3-venv):\n{out}"
+    );
+    let (ok, out) = run(Command::new(venv.join("bin/pip")).args([
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        "sphinx>=7,<10",
+    ]));
+    assert!(ok, "pip install sphinx failed:\n{out}");
+    assert!(bin.is_file(), "no sphinx-build in {}", venv.display());
+    bin
+}
+
+fn build(src: &Path) {
+    let out = tempfile::tempdir().unwrap();
+    let (ok, text) = run(Command::new(sphinx_build())
+        .args(["-W", "--keep-going", "-q", "-E", "-b", "html", "-c"])
+        .arg(root().join("docgen/sphinx"))
+        .arg(src)
+        .arg(out.path()));
+    assert!(ok, "sphinx-build -W over {} failed:\n{text}", src.display());
+    // -W turns warnings into a failure; make sure none was printed either.
+    assert!(
+        !text.contains("WARNING") && !text.contains("ERROR"),
+        "{text}"
+    );
+    assert!(out.path().join("map_hash.html").is_file());
+}
+
+#[test]
+fn sphinx_builds_the_generated_pages_without_warnings() {
+    let specs = mapspec_docgen::load_specs(&root().join("spec/maps")).unwrap();
+    let reports = mapspec_docgen::load_results(&[
+        root().join("kernel-matrix/results"),
+        root().join("results/host"),
+    ])
+    .unwrap();
+    let pages = mapspec_docgen::render(&specs, &reports).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    mapspec_docgen::write(dir.path(), &pages).unwrap();
+    build(dir.path());
+    // Also the pages without results (every claim marked unverified).
+    let pages = mapspec_docgen::render(&specs, &[]).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    mapspec_docgen::write(dir.path(), &pages).unwrap();
+    build(dir.path());
+}
+
+#[test]
+fn sphinx_builds_the_committed_documentation_without_warnings() {
+    let committed = root().join("Documentation/bpf");
+    assert!(
+        committed.join("maps.rst").is_file(),
+        "Documentation/bpf is not generated yet: run `mapspec docs`"
+    );
+    build(&committed);
+}
+
+#[test]
+fn sphinx_fails_on_a_broken_page() {
+    // The check above is only worth something if a warning fails the build.
+    let dir = tempfile::tempdir().unwrap();
+    let specs = mapspec_docgen::load_specs(&root().join("docgen/tests/fixtures/specs")).unwrap();
+    let pages = mapspec_docgen::render(&specs, &[]).unwrap();
+    mapspec_docgen::write(dir.path(), &pages).unwrap();
+    let page = dir.path().join("map_hash.rst");
+    let mut text = std::fs::read_to_string(&page).unwrap();
+    text.push_str("\nUsage\n=====\n\nA duplicate chapter and a `dangling`_ reference.\n");
+    std::fs::write(&page, text).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let (ok, text) = run(Command::new(sphinx_build())
+        .args(["-W", "--keep-going", "-q", "-E", "-b", "html", "-c"])
+        .arg(root().join("docgen/sphinx"))
+        .arg(dir.path())
+        .arg(out.path()));
+    assert!(!ok, "a broken page built cleanly:\n{text}");
+    assert!(text.contains("duplicate label"), "{text}");
+}
