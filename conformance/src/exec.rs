@@ -149,6 +149,10 @@ struct Runner<'a> {
     measurement: Option<serde_json::Value>,
     _btf: Option<LoadedBtf>,
     fixtures: Fixtures,
+    /// Mappings an `mmap` step keeps until the check ends.
+    mappings: Vec<sys::Mapping>,
+    /// On a refusal check: the older outcome, accepted from any operation.
+    refusal: Option<Outcome>,
 }
 
 type StepResult = Result<(), Verdict>;
@@ -166,6 +170,13 @@ impl Runner<'_> {
         self.expected.push(format!("{what} -> {expect}"));
         if expect == got {
             Ok(())
+        } else if self.refusal == Some(got) {
+            // A refusal check: this kernel refuses at an earlier operation
+            // (e.g. BPF_MAP_CREATE rejects a newer flag) with the older
+            // outcome the spec gives; the remaining steps cannot run.
+            self.trace
+                .push(format!("{what} already shows the older outcome {got}"));
+            Err(Verdict::Pass)
         } else {
             Err(mismatch(what, expect, got))
         }
@@ -515,6 +526,23 @@ impl Runner<'_> {
                     self.trace
                         .push(format!("store {v} at offset 0 of the mapping"));
                 }
+                if let Some(want) = op.load {
+                    // SAFETY: the mapping is at least one readable page.
+                    let got = unsafe { std::ptr::read_volatile(mapping.addr as *const u64) };
+                    let what = "load at offset 0 of the mapping".to_string();
+                    self.trace.push(format!("{what} = {got}"));
+                    self.expected.push(format!("{what} = {want}"));
+                    if got != want {
+                        return Err(Verdict::Fail {
+                            expected: format!("{what} = {want}"),
+                            observed: format!("{what} = {got}"),
+                        });
+                    }
+                }
+                if op.keep {
+                    self.trace.push("mapping kept until the check ends".into());
+                    self.mappings.push(mapping);
+                }
                 Ok(())
             }
             Err(e) => self.check(what, op.expect, e),
@@ -820,6 +848,8 @@ pub fn execute(program: &Program, env: &Env) -> Execution {
         measurement: None,
         _btf: None,
         fixtures: Fixtures::default(),
+        mappings: Vec::new(),
+        refusal: program.refusal,
     };
     let mut program = program.clone();
     let verdict = (|| -> Result<(), Verdict> {

@@ -87,6 +87,50 @@ pub fn effective_caps() -> u64 {
         .unwrap_or(0)
 }
 
+/// Run `f` on a new thread whose effective capability set lacks `caps`
+/// (capability numbers). Capabilities are per thread, so the rest of the
+/// process keeps its privileges; the kernel checks the calling thread's.
+pub fn with_caps_dropped<T: Send>(caps: &[u32], f: impl FnOnce() -> T + Send) -> Result<T, String> {
+    #[repr(C)]
+    struct Header {
+        version: u32,
+        pid: i32,
+    }
+    #[repr(C)]
+    #[derive(Clone, Copy, Default)]
+    struct Data {
+        effective: u32,
+        permitted: u32,
+        inheritable: u32,
+    }
+    const LINUX_CAPABILITY_VERSION_3: u32 = 0x2008_0522;
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let mut hdr = Header {
+                version: LINUX_CAPABILITY_VERSION_3,
+                pid: 0,
+            };
+            let mut data = [Data::default(); 2];
+            // SAFETY: hdr and two data records, as capget(2) requires for v3.
+            let r = unsafe { libc::syscall(libc::SYS_capget, &mut hdr, data.as_mut_ptr()) };
+            if r < 0 {
+                return Err(format!("capget: {}", std::io::Error::last_os_error()));
+            }
+            for &c in caps {
+                data[(c / 32) as usize].effective &= !(1u32 << (c % 32));
+            }
+            // SAFETY: as above; only this thread's credentials change.
+            let r = unsafe { libc::syscall(libc::SYS_capset, &mut hdr, data.as_ptr()) };
+            if r < 0 {
+                return Err(format!("capset: {}", std::io::Error::last_os_error()));
+            }
+            Ok(f())
+        })
+        .join()
+        .map_err(|_| "the thread without capabilities panicked".to_string())?
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -48,6 +48,11 @@ pub struct Program {
     pub attrs: CreateAttrs,
     pub create_expect: Outcome,
     pub steps: Vec<Step>,
+    /// Set on a refusal check (a kernel before the claim's `since`, or from
+    /// its `until`): the older outcome, which the decisive step is expected
+    /// to return, is also accepted from the first earlier operation that
+    /// differs from the spec (BPF_MAP_CREATE refusing a newer flag, say).
+    pub refusal: Option<Outcome>,
 }
 
 impl Program {
@@ -98,6 +103,7 @@ impl Claim {
                 attrs: self.program.attrs.clone(),
                 create_expect: absent,
                 steps: Vec::new(),
+                refusal: None,
             };
             return Plan::Refusal {
                 program,
@@ -110,6 +116,7 @@ impl Claim {
                     Some(before) => {
                         let mut program = self.program.clone();
                         *program.decisive_mut() = before;
+                        program.refusal = Some(before);
                         Plan::Refusal {
                             program,
                             why: format!(
@@ -131,6 +138,7 @@ impl Claim {
                     Some(after) => {
                         let mut program = self.program.clone();
                         *program.decisive_mut() = after;
+                        program.refusal = Some(after);
                         Plan::Refusal {
                             program,
                             why: format!("behaviour changed in {until}; expecting {after}"),
@@ -157,11 +165,13 @@ fn command_step(
     flags: Flags,
     expect: Outcome,
     value: Option<Datum>,
+    input: Option<Datum>,
 ) -> Step {
     let elem = ElemOp {
         key: key.clone(),
         value,
         per_cpu: None,
+        input: if cmd == Command::Lookup { input } else { None },
         flags: flags.clone(),
         expect,
         ..Default::default()
@@ -252,6 +262,7 @@ impl MapSpec {
                 attrs: self.base.clone(),
                 create_expect: Outcome::Ok,
                 steps: vec![],
+                refusal: None,
             },
         ));
         for r in &self.create {
@@ -262,6 +273,7 @@ impl MapSpec {
                 attrs: self.attrs_for(&meta.map),
                 create_expect: r.expect,
                 steps: vec![],
+                refusal: None,
             };
             out.push(mk(meta, ClaimKind::Create { expect: r.expect }, program));
         }
@@ -274,6 +286,7 @@ impl MapSpec {
                 c.flags.clone(),
                 c.expect,
                 c.value.clone(),
+                c.input.clone(),
             ));
             let program = Program {
                 type_value: self.type_value,
@@ -281,6 +294,7 @@ impl MapSpec {
                 attrs: self.attrs_for(&sit_map.overlay(&meta.map)),
                 create_expect: Outcome::Ok,
                 steps,
+                refusal: None,
             };
             let kind = ClaimKind::Command {
                 command: c.command,
@@ -299,6 +313,7 @@ impl MapSpec {
                 f.flag.clone(),
                 f.expect,
                 Some(Datum::Int(2)),
+                None,
             ));
             let program = Program {
                 type_value: self.type_value,
@@ -306,6 +321,7 @@ impl MapSpec {
                 attrs: self.attrs_for(&sit_map.overlay(&meta.map)),
                 create_expect: Outcome::Ok,
                 steps,
+                refusal: None,
             };
             let kind = ClaimKind::UpdateFlag {
                 flags: f.flag.clone(),
@@ -322,6 +338,7 @@ impl MapSpec {
                 attrs: self.attrs_for(&meta.map),
                 create_expect: Outcome::Ok,
                 steps: s.steps.clone(),
+                refusal: None,
             };
             out.push(mk(meta, ClaimKind::Scenario, program));
         }

@@ -271,6 +271,14 @@ fn validate_steps(
                 }
             }
         }
+        if let Step::Mmap(o) = step {
+            if o.store.is_some() && !o.writable {
+                ctx.at(
+                    &p,
+                    "mmap: `store` writes through the mapping and needs `writable: true`".into(),
+                );
+            }
+        }
         if let Step::TornRead(_) = step {
             if !statistical || cpus.unwrap_or(1) < 2 {
                 ctx.at(&p, "torn_read is a statistical concurrency check: the claim needs `requires: {statistical: true, cpus: 2}`".into());
@@ -417,6 +425,11 @@ fn validate(spec: &MapSpec, ctx: &mut Ctx) {
     for (i, c) in spec.commands.iter().enumerate() {
         let base = check_meta(ctx, "commands", i, c.meta());
         check_sit(ctx, &base, &c.situation);
+        if c.input.is_some() && c.command != Command::Lookup {
+            let mut p = base.clone();
+            p.push(key("input"));
+            ctx.at(&p, "`input` only applies to the lookup command".into());
+        }
     }
     for (i, f) in spec.update_flags.iter().enumerate() {
         let base = check_meta(ctx, "update_flags", i, f.meta());

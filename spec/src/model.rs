@@ -392,6 +392,13 @@ pub struct MmapOp {
     /// After mapping: write this u64 at offset 0 of the mapping (needs `writable`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub store: Option<u64>,
+    /// After mapping (and `store`): the u64 expected at offset 0 of the mapping.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load: Option<u64>,
+    /// Keep the mapping until the check ends, so that later steps run while
+    /// it exists (default: unmapped at the end of this step).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub keep: bool,
     #[serde(default = "ok", skip_serializing_if = "is_ok")]
     pub expect: Outcome,
 }
@@ -661,6 +668,10 @@ claim_struct!(
         /// For lookups: the value expected back.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub value: Option<Datum>,
+        /// For lookups: what the value buffer holds before the call (a
+        /// bloom filter tests this value instead of writing one back).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub input: Option<Datum>,
     }
 );
 

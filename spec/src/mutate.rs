@@ -48,7 +48,11 @@ fn sites(v: &Value, path: &mut Vec<Seg>, out: &mut Vec<Vec<Seg>>) {
                 path.push(Seg::Key(k.to_string()));
                 let mutable = match (k, child) {
                     ("expect", Value::String(_)) | ("expect", Value::Sequence(_)) => true,
-                    ("next" | "processed", Value::Number(_)) => true,
+                    // Kernel-side steps: the helper's return code, the
+                    // value the program read, the program's return value.
+                    ("returns", Value::String(_)) => true,
+                    ("out" | "retval", Value::Number(_)) => true,
+                    ("next" | "processed" | "load", Value::Number(_)) => true,
                     ("value", Value::Number(_)) => in_lookup,
                     _ => false,
                 };

@@ -113,8 +113,35 @@ symbolic!(
     CAP_NET_ADMIN = 12, CAP_SYS_ADMIN = 21, CAP_PERFMON = 38, CAP_BPF = 39,
 });
 
-/// Fixtures a spec may reference as `{fd: NAME}`; the runner creates them.
-pub const FIXTURES: &[&str] = &["prog"];
+/// Fixtures a spec may reference as `{fd: NAME}` (and `{id: NAME}` for
+/// programs and maps, `{cookie: NAME}` for sockets); the runner creates
+/// them per check (see `conformance/src/fixtures.rs` for what each is).
+pub const FIXTURES: &[&str] = &[
+    "prog",
+    "xdp_devmap_prog",
+    "xdp_cpumap_prog",
+    "map",
+    "perf_event",
+    "perf_event_inherit",
+    "cgroup",
+    "tcp",
+    "tcp_listen",
+    "tcp_unbound",
+    "udp",
+    "udp_reuseport",
+    "pidfd",
+    "file",
+];
+
+/// Fixtures that have a kernel id (`{id: NAME}`).
+pub const ID_FIXTURES: &[&str] = &["prog", "xdp_devmap_prog", "xdp_cpumap_prog", "map"];
+
+/// Socket fixtures, which have a cookie (`{cookie: NAME}`).
+pub const SOCKET_FIXTURES: &[&str] = &["tcp", "tcp_listen", "tcp_unbound", "udp", "udp_reuseport"];
+
+/// BTF recipes a spec may name in `btf:`; the runner builds them.
+/// `none` passes no BTF at all (to override a `btf` in `base`).
+pub const BTF_RECIPES: &[&str] = &["spin_lock_value", "int_key_value", "int_key_only", "none"];
 
 /// The result of one operation: success, or a specific errno.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
