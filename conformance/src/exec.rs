@@ -5,8 +5,8 @@
 use crate::fixtures::{FixtureError, Fixtures};
 use crate::sys::{self, CreateArgs, LoadedBtf};
 use mapspec_spec::{
-    BatchOp, CreateAttrs, Datum, ElemOp, Errno, Flags, KeysOp, MmapOp, NextKeyOp, Outcome, Program,
-    Step, TornOp,
+    BatchOp, CreateAttrs, Datum, ElemOp, Errno, Flags, InnerMap, KeysOp, MmapOp, NextKeyOp,
+    Outcome, Program, Step, TornOp,
 };
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -89,11 +89,39 @@ pub(crate) fn encode(d: &Datum, size: usize) -> Result<Vec<u8>, String> {
             }
             Ok(b)
         }
-        Datum::Fd { fd } => Err(format!("fixture `{fd}` is not available in this runner")),
+        Datum::U32s { u32s } => {
+            let mut b = Vec::with_capacity(u32s.len() * 4);
+            for d in u32s {
+                b.extend(encode(d, 4)?);
+            }
+            if b.len() > size {
+                return Err(format!(
+                    "{} 32-bit words do not fit a {size}-byte field",
+                    u32s.len()
+                ));
+            }
+            b.resize(size, 0);
+            Ok(b)
+        }
+        // Resolved to integers by `resolve_datum` before any step runs.
         other => Err(format!(
-            "{} is not supported by this runner yet",
+            "{} was not resolved to a live object",
             show(&Some(other.clone()))
         )),
+    }
+}
+
+/// BPF_MAP_CREATE arguments of an inner-map template.
+fn template_args(t: &InnerMap) -> CreateArgs {
+    let a = &t.attrs;
+    CreateArgs {
+        map_type: t.type_value,
+        key_size: a.key_size.unwrap_or(0),
+        value_size: a.value_size.unwrap_or(0),
+        max_entries: a.max_entries.unwrap_or(0),
+        map_flags: a.flags_value(),
+        map_extra: a.map_extra.unwrap_or(0),
+        ..Default::default()
     }
 }
 
@@ -195,35 +223,66 @@ impl Runner<'_> {
             ..Default::default()
         };
         let mut _inner: Option<OwnedFd> = None;
+        let mut extra = String::new();
         if let Some(inner) = &a.inner_map {
-            let ia = &inner.attrs;
-            let iargs = CreateArgs {
-                map_type: inner.type_value,
-                key_size: ia.key_size.unwrap_or(0),
-                value_size: ia.value_size.unwrap_or(0),
-                max_entries: ia.max_entries.unwrap_or(0),
-                map_flags: ia.flags_value(),
-                ..Default::default()
-            };
-            let fd = sys::map_create(&iargs).map_err(|e| Verdict::Error {
+            let fd = sys::map_create(&template_args(inner)).map_err(|e| Verdict::Error {
                 message: format!("creating the inner map failed with {e}"),
             })?;
+            self.trace.push(format!(
+                "inner map (type={}) = fd {}",
+                inner.type_value,
+                fd.as_raw_fd()
+            ));
             args.inner_map_fd = Some(fd.as_raw_fd());
+            extra.push_str(&format!(", inner_map_fd={}", fd.as_raw_fd()));
             _inner = Some(fd);
+        }
+        if let Some(d) = &a.inner_map_fd {
+            // Resolved to a number (a fixture's fd, or one that is no fd).
+            let raw = match d {
+                Datum::Int(v) => *v as i32,
+                other => {
+                    return Err(Verdict::Error {
+                        message: format!("inner_map_fd: unresolved {}", show(&Some(other.clone()))),
+                    })
+                }
+            };
+            args.inner_map_fd = Some(raw);
+            extra.push_str(&format!(", inner_map_fd={raw}"));
+        }
+        if !a.drop_caps.is_empty() {
+            let names: Vec<&str> = a.drop_caps.iter().map(|c| c.name()).collect();
+            extra.push_str(&format!(", without {}", names.join("+")));
         }
         if let Some(recipe) = &a.btf {
             let btf = match recipe.as_str() {
                 "spin_lock_value" => sys::spin_lock_value_btf(args.key_size, args.value_size),
+                "int_key_value" => crate::btf::int_key_btf(
+                    args.key_size * 8,
+                    args.value_size,
+                    crate::btf::Describe::KeyAndValue,
+                ),
+                "int_key_only" => crate::btf::int_key_btf(
+                    args.key_size * 8,
+                    args.value_size,
+                    crate::btf::Describe::KeyOnly,
+                ),
+                "none" => Err(String::new()),
                 other => Err(format!("unknown BTF recipe `{other}`")),
             };
+            let btf = match btf {
+                Err(m) if m.is_empty() => None,
+                other => Some(other),
+            };
             match btf {
-                Ok(b) => {
+                Some(Ok(b)) => {
                     args.btf_fd = Some(b.btf.fd());
                     args.btf_key_type_id = b.key_type_id;
                     args.btf_value_type_id = b.value_type_id;
                     self._btf = Some(b);
                 }
-                Err(message) => return Err(Verdict::Error { message }),
+                Some(Err(message)) => return Err(Verdict::Error { message }),
+                None => {}
             }
         }
         let flags: Vec<&str> = a.map_flags.iter().flatten().map(|f| f.name()).collect();
@@ -236,10 +295,20 @@ impl Runner<'_> {
             flags.join("|"),
             a.btf
                 .as_ref()
-                .map(|b| format!(", btf={b}"))
-                .unwrap_or_default()
+                .map(|b| format!(", btf={b}{extra}"))
+                .unwrap_or(extra)
         );
-        match sys::map_create(&args) {
+        let created = if a.drop_caps.is_empty() {
+            sys::map_create(&args)
+        } else {
+            let caps: Vec<u32> = a.drop_caps.iter().map(|c| c.value()).collect();
+            crate::kernel::with_caps_dropped(&caps, || sys::map_create(&args)).map_err(
+                |message| Verdict::Error {
+                    message: format!("dropping capabilities: {message}"),
+                },
+            )?
+        };
+        match created {
             Ok(fd) => {
                 self.check(what, p.create_expect, Outcome::Ok)?;
                 Ok(Some(Map {
@@ -779,20 +848,62 @@ impl Runner<'_> {
     }
 }
 
-fn resolve_datum(d: &mut Datum, fx: &mut Fixtures, trace: &mut Vec<String>) -> Result<(), Verdict> {
-    if let Datum::Fd { fd } = d {
-        let name = fd.clone();
-        let raw = fx.fd(&name).map_err(|e| match e {
-            FixtureError::Unavailable { .. } => Verdict::Skip {
-                reason: e.to_string(),
-            },
-            FixtureError::Failed { .. } => Verdict::Error {
-                message: e.to_string(),
-            },
-        })?;
-        trace.push(format!("fixture {name} = fd {raw}"));
-        *d = Datum::Int(raw as u64);
+fn fixture_verdict(e: FixtureError) -> Verdict {
+    match e {
+        FixtureError::Unavailable { .. } => Verdict::Skip {
+            reason: e.to_string(),
+        },
+        FixtureError::Failed { .. } => Verdict::Error {
+            message: e.to_string(),
+        },
     }
+}
+
+/// Replace a datum that names a live object (`{fd: ..}`, `{id: ..}`,
+/// `{ifindex: ..}`, `{cookie: ..}`, `{map: ..}`, also inside `{u32s: ..}`)
+/// by its number, creating the object as a fixture of this check.
+fn resolve_datum(d: &mut Datum, fx: &mut Fixtures, trace: &mut Vec<String>) -> Result<(), Verdict> {
+    let n: u64 = match d {
+        Datum::Fd { fd } => {
+            let raw = fx.fd(fd).map_err(fixture_verdict)?;
+            trace.push(format!("fixture {fd} = fd {raw}"));
+            raw as u64
+        }
+        Datum::Id { id } => {
+            let v = fx.id(id).map_err(fixture_verdict)?;
+            trace.push(format!("fixture {id} has id {v}"));
+            v as u64
+        }
+        Datum::Ifindex { ifindex } => {
+            let v = crate::fixtures::ifindex(ifindex).map_err(fixture_verdict)?;
+            trace.push(format!("ifindex of {ifindex} = {v}"));
+            v as u64
+        }
+        Datum::Cookie { cookie } => {
+            let v = fx.cookie(cookie).map_err(fixture_verdict)?;
+            trace.push(format!("fixture {cookie} has socket cookie {v}"));
+            v
+        }
+        Datum::Map { map } => {
+            let fd = sys::map_create(&template_args(map)).map_err(|e| Verdict::Error {
+                message: format!(
+                    "creating a map of type {} for a value failed with {e}",
+                    map.type_value
+                ),
+            })?;
+            let raw = fx.hold(fd);
+            trace.push(format!("map of type {} = fd {raw}", map.type_value));
+            raw as u64
+        }
+        Datum::U32s { u32s } => {
+            for w in u32s.iter_mut() {
+                resolve_datum(w, fx, trace)?;
+            }
+            return Ok(());
+        }
+        _ => return Ok(()),
+    };
+    *d = Datum::Int(n);
     Ok(())
 }
 
@@ -809,6 +920,7 @@ fn resolve_fixtures(
                     .key
                     .iter_mut()
                     .chain(o.value.iter_mut())
+                    .chain(o.input.iter_mut())
                     .chain(o.per_cpu.iter_mut().flatten())
                 {
                     resolve_datum(d, fx, trace)?;
@@ -854,6 +966,9 @@ pub fn execute(program: &Program, env: &Env) -> Execution {
     let mut program = program.clone();
     let verdict = (|| -> Result<(), Verdict> {
         resolve_fixtures(&mut program.steps, &mut r.fixtures, &mut r.trace)?;
+        if let Some(d) = program.attrs.inner_map_fd.as_mut() {
+            resolve_datum(d, &mut r.fixtures, &mut r.trace)?;
+        }
         let program = &program;
         let Some(map) = r.create(program)? else {
             if !program.steps.is_empty() {

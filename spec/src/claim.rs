@@ -152,10 +152,19 @@ impl Claim {
     }
 }
 
-fn situation_steps(spec: &MapSpec, name: &str) -> (Vec<Step>, Option<Datum>, CreateAttrs) {
+/// A situation's setup steps, key, attribute overrides and the value its
+/// update cells write.
+type SituationParts = (Vec<Step>, Option<Datum>, CreateAttrs, Option<Datum>);
+
+fn situation_steps(spec: &MapSpec, name: &str) -> SituationParts {
     match spec.situations.get(name) {
-        Some(s) => (s.setup.clone(), s.key.clone(), s.map.clone()),
-        None => (Vec::new(), None, CreateAttrs::default()),
+        Some(s) => (
+            s.setup.clone(),
+            s.key.clone(),
+            s.map.clone(),
+            s.value.clone(),
+        ),
+        None => (Vec::new(), None, CreateAttrs::default(), None),
     }
 }
 
@@ -201,7 +210,7 @@ fn command_step(
         }),
         Command::UpdateBatch => Step::UpdateBatch(BatchOp {
             keys: key.into_iter().collect(),
-            values: vec![Datum::Int(1)],
+            values: vec![elem.value.clone().unwrap_or(Datum::Int(1))],
             flags,
             expect,
             ..Default::default()
@@ -279,13 +288,19 @@ impl MapSpec {
         }
         for c in &self.commands {
             let meta = c.meta();
-            let (mut steps, key, sit_map) = situation_steps(self, &c.situation);
+            let (mut steps, key, sit_map, sit_value) = situation_steps(self, &c.situation);
+            // An update cell writes the situation's value; in other cells
+            // `value` is what a lookup expects back.
+            let value = match c.command {
+                Command::Update | Command::UpdateBatch => c.value.clone().or(sit_value),
+                _ => c.value.clone(),
+            };
             steps.push(command_step(
                 c.command,
                 key,
                 c.flags.clone(),
                 c.expect,
-                c.value.clone(),
+                value,
                 c.input.clone(),
             ));
             let program = Program {
@@ -306,13 +321,13 @@ impl MapSpec {
         }
         for f in &self.update_flags {
             let meta = f.meta();
-            let (mut steps, key, sit_map) = situation_steps(self, &f.situation);
+            let (mut steps, key, sit_map, sit_value) = situation_steps(self, &f.situation);
             steps.push(command_step(
                 Command::Update,
                 key,
                 f.flag.clone(),
                 f.expect,
-                Some(Datum::Int(2)),
+                Some(sit_value.unwrap_or(Datum::Int(2))),
                 None,
             ));
             let program = Program {

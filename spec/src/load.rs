@@ -201,6 +201,49 @@ fn datum_len_ok(d: &Datum, size: Option<u32>) -> Result<(), String> {
     }
 }
 
+fn unknown_name(kind: &str, name: &str, known: &[&str]) -> String {
+    let hint = did_you_mean(name, known.iter().copied())
+        .map(|s| format!(", did you mean `{s}`?"))
+        .unwrap_or_else(|| format!(" (known: {})", known.join(", ")));
+    format!("unknown {kind} `{name}`{hint}")
+}
+
+/// Fixture names in `d` (at any depth) that the runner does not know.
+fn fixture_problems(d: &Datum) -> Vec<String> {
+    use crate::names::{FIXTURES, ID_FIXTURES, SOCKET_FIXTURES};
+    match d {
+        Datum::Fd { fd } if !FIXTURES.contains(&fd.as_str()) => {
+            vec![unknown_name("fixture", fd, FIXTURES)]
+        }
+        Datum::Id { id } if !ID_FIXTURES.contains(&id.as_str()) => {
+            vec![unknown_name("program or map fixture", id, ID_FIXTURES)]
+        }
+        Datum::Cookie { cookie } if !SOCKET_FIXTURES.contains(&cookie.as_str()) => {
+            vec![unknown_name("socket fixture", cookie, SOCKET_FIXTURES)]
+        }
+        Datum::U32s { u32s } => u32s.iter().flat_map(fixture_problems).collect(),
+        Datum::Map { map } => attrs_problems(&map.attrs),
+        _ => Vec::new(),
+    }
+}
+
+/// Unknown BTF recipes and fixtures in create attributes.
+fn attrs_problems(a: &CreateAttrs) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(b) = &a.btf {
+        if !crate::names::BTF_RECIPES.contains(&b.as_str()) {
+            out.push(unknown_name("BTF recipe", b, crate::names::BTF_RECIPES));
+        }
+    }
+    if let Some(d) = &a.inner_map_fd {
+        out.extend(fixture_problems(d));
+    }
+    if let Some(inner) = &a.inner_map {
+        out.extend(attrs_problems(&inner.attrs));
+    }
+    out
+}
+
 /// Every key and value a step mentions.
 fn step_data(step: &Step) -> Vec<&Datum> {
     match step {
@@ -260,15 +303,8 @@ fn validate_steps(
             }
         }
         for d in step_data(step) {
-            if let Datum::Fd { fd } = d {
-                if !crate::names::FIXTURES.contains(&fd.as_str()) {
-                    let hint = did_you_mean(fd, crate::names::FIXTURES.iter().copied())
-                        .map(|s| format!(", did you mean `{s}`?"))
-                        .unwrap_or_else(|| {
-                            format!(" (known: {})", crate::names::FIXTURES.join(", "))
-                        });
-                    ctx.at(&p, format!("unknown fixture `{fd}`{hint}"));
-                }
+            for m in fixture_problems(d) {
+                ctx.at(&p, m);
             }
         }
         if let Step::Mmap(o) = step {
@@ -451,6 +487,35 @@ fn validate(spec: &MapSpec, ctx: &mut Ctx) {
         let p = vec![key("situations"), Seg::Key(name.clone()), key("setup")];
         let attrs = spec.attrs_for(&sit.map);
         validate_steps(spec, &sit.setup, &p, &attrs, false, None, ctx);
+    }
+    for m in attrs_problems(&spec.base) {
+        ctx.at(&[key("base")], m);
+    }
+    let claim_maps = spec
+        .create
+        .iter()
+        .map(|c| ("create", &c.map))
+        .chain(spec.commands.iter().map(|c| ("commands", &c.map)))
+        .chain(spec.update_flags.iter().map(|c| ("update_flags", &c.map)))
+        .chain(spec.scenarios.iter().map(|c| ("scenarios", &c.map)));
+    let mut seen: Vec<&str> = Vec::new();
+    for (field, map) in claim_maps {
+        let i = seen.iter().filter(|f| **f == field).count();
+        seen.push(field);
+        for m in attrs_problems(map) {
+            ctx.at(&[key(field), Seg::Index(i), key("map")], m);
+        }
+    }
+    for (name, sit) in &spec.situations {
+        let p = vec![key("situations"), Seg::Key(name.clone())];
+        for m in attrs_problems(&sit.map) {
+            ctx.at(&p, m);
+        }
+        for d in sit.value.iter().chain(sit.key.iter()) {
+            for m in fixture_problems(d) {
+                ctx.at(&p, m);
+            }
+        }
     }
     for (field, st) in [
         ("value_layout", &spec.value_layout),
