@@ -145,8 +145,13 @@ pub fn mutants(doc: &Value) -> Vec<Mutant> {
     if let Some(sits) = map.get("situations").and_then(|v| v.as_mapping()) {
         for (name, sit) in sits {
             let Some(name) = name.as_str() else { continue };
+            // Only the setup steps hold expectations; a situation's own
+            // `key` and `value` are inputs (what its cells use and write).
+            let Some(setup) = sit.get("setup") else {
+                continue;
+            };
             let mut found = Vec::new();
-            sites(sit, &mut Vec::new(), &mut found);
+            sites(setup, &mut vec![Seg::Key("setup".into())], &mut found);
             for rel in found {
                 let mut path = vec![Seg::Key("situations".into()), Seg::Key(name.into())];
                 path.extend(rel);
