@@ -7,7 +7,7 @@
  */
 #include "mapspec.h"
 
-#define ENOENT 2
+#define ENOENT 2 /* <errno.h> is not for the BPF target */
 
 // mapspec:example:begin target-map
 struct {
@@ -19,120 +19,139 @@ struct {
 // mapspec:example:end target-map
 
 /* The helpers, one program each, driven by the argument packet: the
- * verifier-acceptance claims load them against every map type. */
+ * verifier-acceptance claims load them against every map type. Keys and
+ * values are copied to the stack first: pop and peek may not write into
+ * packet memory, and the verifier should judge the map, not the packet. */
 
-SEC("xdp")
-int map_lookup(struct xdp_md *ctx)
+SEC("tc")
+int map_lookup(struct __sk_buff *ctx)
 {
 	struct mapspec_args *a = mapspec_args(ctx);
+	__u8 key[MAPSPEC_KEY_MAX];
 	__u64 *v;
 
 	if (!a)
-		return XDP_ABORTED;
-	v = bpf_map_lookup_elem(&target, a->key);
+		return TC_ACT_SHOT;
+	__builtin_memcpy(key, a->key, sizeof(key));
+	v = bpf_map_lookup_elem(&target, key);
 	if (!v) {
 		/* NULL: no element. Reported as ENOENT. */
 		a->ret = -ENOENT;
-		return XDP_PASS;
+		return TC_ACT_OK;
 	}
 	a->ret = 0;
+	/* The first 8 bytes of the value, read through the pointer. */
 	__builtin_memcpy(a->value, v, sizeof(*v));
-	return XDP_PASS;
+	return TC_ACT_OK;
 }
 
 // mapspec:example:begin update-flags
-SEC("xdp")
-int map_update(struct xdp_md *ctx)
+SEC("tc")
+int map_update(struct __sk_buff *ctx)
 {
 	struct mapspec_args *a = mapspec_args(ctx);
+	__u8 key[MAPSPEC_KEY_MAX], value[MAPSPEC_VALUE_MAX];
 
 	if (!a)
-		return XDP_ABORTED;
+		return TC_ACT_SHOT;
+	__builtin_memcpy(key, a->key, sizeof(key));
+	__builtin_memcpy(value, a->value, sizeof(value));
 	/* 0, or -EEXIST (BPF_NOEXIST, key present), -ENOENT (BPF_EXIST,
-	 * key absent), -E2BIG (map full)... */
-	a->ret = bpf_map_update_elem(&target, a->key, a->value, a->flags);
-	return XDP_PASS;
+	 * key absent), -E2BIG (map full), -EINVAL (bad flags) */
+	a->ret = bpf_map_update_elem(&target, key, value, a->flags);
+	return TC_ACT_OK;
 }
 // mapspec:example:end update-flags
 
-SEC("xdp")
-int map_delete(struct xdp_md *ctx)
+SEC("tc")
+int map_delete(struct __sk_buff *ctx)
 {
 	struct mapspec_args *a = mapspec_args(ctx);
+	__u8 key[MAPSPEC_KEY_MAX];
 
 	if (!a)
-		return XDP_ABORTED;
-	a->ret = bpf_map_delete_elem(&target, a->key);
-	return XDP_PASS;
+		return TC_ACT_SHOT;
+	__builtin_memcpy(key, a->key, sizeof(key));
+	a->ret = bpf_map_delete_elem(&target, key);
+	return TC_ACT_OK;
 }
 
 // mapspec:example:begin push-pop-peek
-SEC("xdp")
-int map_push(struct xdp_md *ctx)
+SEC("tc")
+int map_push(struct __sk_buff *ctx)
 {
 	struct mapspec_args *a = mapspec_args(ctx);
+	__u8 value[MAPSPEC_VALUE_MAX];
 
 	if (!a)
-		return XDP_ABORTED;
-	/* BPF_EXIST makes a full queue or stack drop its oldest element. */
-	a->ret = bpf_map_push_elem(&target, a->value, a->flags);
-	return XDP_PASS;
+		return TC_ACT_SHOT;
+	__builtin_memcpy(value, a->value, sizeof(value));
+	/* A full queue or stack: -E2BIG, unless flags is BPF_EXIST, which
+	 * drops the oldest element to make room. */
+	a->ret = bpf_map_push_elem(&target, value, a->flags);
+	return TC_ACT_OK;
 }
 
-SEC("xdp")
-int map_pop(struct xdp_md *ctx)
+SEC("tc")
+int map_pop(struct __sk_buff *ctx)
 {
 	struct mapspec_args *a = mapspec_args(ctx);
+	__u8 value[MAPSPEC_VALUE_MAX] = {};
 
 	if (!a)
-		return XDP_ABORTED;
-	a->ret = bpf_map_pop_elem(&target, a->value);
-	return XDP_PASS;
+		return TC_ACT_SHOT;
+	/* Copies the value out and removes it; -ENOENT when empty. */
+	a->ret = bpf_map_pop_elem(&target, value);
+	__builtin_memcpy(a->value, value, sizeof(value));
+	return TC_ACT_OK;
 }
 
-SEC("xdp")
-int map_peek(struct xdp_md *ctx)
+SEC("tc")
+int map_peek(struct __sk_buff *ctx)
 {
 	struct mapspec_args *a = mapspec_args(ctx);
+	__u8 value[MAPSPEC_VALUE_MAX] = {};
 
 	if (!a)
-		return XDP_ABORTED;
-	a->ret = bpf_map_peek_elem(&target, a->value);
-	return XDP_PASS;
+		return TC_ACT_SHOT;
+	/* Copies the value out and leaves it in place; -ENOENT when empty. */
+	a->ret = bpf_map_peek_elem(&target, value);
+	__builtin_memcpy(a->value, value, sizeof(value));
+	return TC_ACT_OK;
 }
 // mapspec:example:end push-pop-peek
 
 /* Counters on the u64 at key 0, for the pointer and atomicity claims. */
 
 // mapspec:example:begin counter-atomic
-SEC("xdp")
-int counter_atomic(struct xdp_md *ctx)
+SEC("tc")
+int counter_atomic(struct __sk_buff *ctx)
 {
 	__u32 key = 0;
 	__u64 *value;
 
 	value = bpf_map_lookup_elem(&target, &key);
 	if (!value)
-		return XDP_ABORTED;
+		return TC_ACT_SHOT;
 	/* A pointer into the map: an atomic add, no lost updates. */
 	__sync_fetch_and_add(value, 1);
-	return XDP_PASS;
+	return TC_ACT_OK;
 }
 // mapspec:example:end counter-atomic
 
 // mapspec:example:begin counter-plain
-SEC("xdp")
-int counter_plain(struct xdp_md *ctx)
+SEC("tc")
+int counter_plain(struct __sk_buff *ctx)
 {
 	__u32 key = 0;
 	__u64 *value;
 
 	value = bpf_map_lookup_elem(&target, &key);
 	if (!value)
-		return XDP_ABORTED;
+		return TC_ACT_SHOT;
 	/* Load, add, store: concurrent runs on other CPUs can lose updates,
 	 * unless the map is per-CPU. */
 	*value += 1;
-	return XDP_PASS;
+	return TC_ACT_OK;
 }
 // mapspec:example:end counter-plain

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Shared by the suite's BPF programs. Every program is an XDP program:
- * BPF_PROG_TEST_RUN runs XDP on every kernel of the matrix (5.10 on), and
- * the test packet doubles as the argument block below.
+ * Shared by the suite's BPF programs. Every program is a tc classifier
+ * (BPF_PROG_TYPE_SCHED_CLS, SEC("tc")): BPF_PROG_TEST_RUN runs it on every
+ * kernel of the matrix (5.10 on), and the test packet doubles as the
+ * argument block below. Not XDP: with repeat > 1, every XDP test run
+ * re-patches the XDP dispatcher, which costs ~20 ms per call and
+ * serializes concurrent runs.
  *
  * The runner creates the claim's map itself and binds it to the object's
  * map named `target` with bpf_map__reuse_fd(), so the type and sizes
@@ -12,6 +15,7 @@
 #define MAPSPEC_H
 
 #include <linux/bpf.h>
+#include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
 
 #define MAPSPEC_KEY_MAX 64
@@ -27,7 +31,7 @@ struct mapspec_args {
 	__u8 value[MAPSPEC_VALUE_MAX];
 };
 
-static __always_inline struct mapspec_args *mapspec_args(struct xdp_md *ctx)
+static __always_inline struct mapspec_args *mapspec_args(struct __sk_buff *ctx)
 {
 	struct mapspec_args *a = (void *)(long)ctx->data;
 

@@ -19,8 +19,8 @@ struct {
 	__uint(max_entries, 4);
 } target SEC(".maps");
 
-SEC("xdp")
-int locked_writer(struct xdp_md *ctx)
+SEC("tc")
+int locked_writer(struct __sk_buff *ctx)
 {
 	struct locked_value *v;
 	__u32 key = 0;
@@ -28,19 +28,19 @@ int locked_writer(struct xdp_md *ctx)
 
 	v = bpf_map_lookup_elem(&target, &key);
 	if (!v)
-		return XDP_ABORTED;
+		return TC_ACT_SHOT;
 	bpf_spin_lock(&v->lock);
 	n = v->data[0] + 1;
 	for (int i = 0; i < 7; i++)
 		v->data[i] = n;
 	bpf_spin_unlock(&v->lock);
-	return XDP_PASS;
+	return TC_ACT_OK;
 }
 // mapspec:example:end locked-writer
 
 /* The same writes without the lock: userspace can see them half done. */
-SEC("xdp")
-int plain_writer(struct xdp_md *ctx)
+SEC("tc")
+int plain_writer(struct __sk_buff *ctx)
 {
 	struct locked_value *v;
 	__u32 key = 0;
@@ -48,9 +48,9 @@ int plain_writer(struct xdp_md *ctx)
 
 	v = bpf_map_lookup_elem(&target, &key);
 	if (!v)
-		return XDP_ABORTED;
+		return TC_ACT_SHOT;
 	n = v->data[0] + 1;
 	for (int i = 0; i < 7; i++)
 		v->data[i] = n;
-	return XDP_PASS;
+	return TC_ACT_OK;
 }

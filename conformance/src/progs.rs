@@ -130,10 +130,9 @@ fn verifier_reason(log: &str) -> Option<String> {
     let body = body.split("-- END PROG LOAD LOG --").next()?;
     body.lines()
         .map(|l| l.trim_start_matches("libbpf: ").trim())
-        .filter(|l| {
+        .rfind(|l| {
             !l.is_empty() && !l.starts_with("processed ") && !l.starts_with("verification time")
         })
-        .last()
         .map(str::to_string)
 }
 
@@ -195,7 +194,8 @@ pub fn load(program: &str, map: BorrowedFd<'_>) -> Result<Loaded, (Outcome, Stri
     let _ = take_log();
     // SAFETY: obj is an opened, not yet loaded object that we own.
     let ret = unsafe { libbpf_sys::bpf_object__load(obj.as_ptr()) };
-    let loaded = Loaded { obj, prog_fd: -1 };
+    // Owns the object from here on: dropped (and closed) on every return.
+    let mut loaded = Loaded { obj, prog_fd: -1 };
     if ret < 0 {
         let log = take_log();
         let why = verifier_reason(&log).unwrap_or_default();
@@ -217,10 +217,8 @@ pub fn load(program: &str, map: BorrowedFd<'_>) -> Result<Loaded, (Outcome, Stri
             "program not found after load".into(),
         ));
     }
-    Ok(Loaded {
-        prog_fd: fd,
-        ..loaded
-    })
+    loaded.prog_fd = fd;
+    Ok(loaded)
 }
 
 /// One BPF_PROG_TEST_RUN: the outcome, the program's return value and the
@@ -439,7 +437,9 @@ fn prog_run(m: &MapRef, op: &ProgRunOp, r: &mut Record) -> StepResult {
         }
     }
     if let Some(want) = &op.out {
-        let n = m.value_size.min(VALUE_MAX);
+        // map_lookup copies the first 8 bytes through the pointer; pop
+        // and peek copy the whole value: compare the first u64.
+        let n = m.value_size.min(8);
         let w = encode(want, n)?;
         let seen = &out[OFF_VALUE..OFF_VALUE + n];
         let what = format!("{what}: value the program read");

@@ -75,10 +75,11 @@ pub struct ProgRunOp {
     /// it returned negated (a NULL lookup is reported as ENOENT).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub returns: Option<Outcome>,
-    /// The value the program read (lookup, pop, peek), compared over value_size bytes.
+    /// The value the program read (lookup, pop, peek): its first
+    /// `min(value_size, 8)` bytes, as an integer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub out: Option<Datum>,
-    /// The program's return value (XDP_PASS is 2).
+    /// The program's return value (TC_ACT_OK is 0, TC_ACT_SHOT 2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retval: Option<u32>,
     /// Outcome of loading and test-running the program.
@@ -179,4 +180,104 @@ pub fn step_problems(
         ));
     }
     out
+}
+
+/// The marker lines of an example region in a source file.
+pub const REGION_BEGIN: &str = "mapspec:example:begin";
+pub const REGION_END: &str = "mapspec:example:end";
+
+/// Split an example reference `PATH#REGION` into the path (relative to the
+/// repository root) and the region name (`None`: the whole file).
+pub fn split_example_ref(r: &str) -> (&str, Option<&str>) {
+    match r.split_once('#') {
+        Some((path, region)) => (path, Some(region)),
+        None => (r, None),
+    }
+}
+
+fn marker<'a>(line: &'a str, which: &str) -> Option<&'a str> {
+    let rest = &line[line.find(which)? + which.len()..];
+    rest.split_whitespace().next()
+}
+
+/// The text of region `name` of `source`: the lines strictly between the
+/// line holding `mapspec:example:begin NAME` and the one holding
+/// `mapspec:example:end NAME`, with their common leading whitespace
+/// removed and marker lines of other regions left out. Pure, so that
+/// docgen and the tests extract regions the same way.
+pub fn example_region(source: &str, name: &str) -> Result<String, String> {
+    let lines: Vec<&str> = source.lines().collect();
+    let begin = lines
+        .iter()
+        .position(|l| marker(l, REGION_BEGIN) == Some(name))
+        .ok_or_else(|| format!("no line marks `{REGION_BEGIN} {name}`"))?;
+    let end = lines[begin + 1..]
+        .iter()
+        .position(|l| marker(l, REGION_END) == Some(name))
+        .map(|i| begin + 1 + i)
+        .ok_or_else(|| format!("region `{name}` has no `{REGION_END} {name}` line"))?;
+    let body: Vec<&str> = lines[begin + 1..end]
+        .iter()
+        .copied()
+        .filter(|l| !l.contains(REGION_BEGIN) && !l.contains(REGION_END))
+        .collect();
+    let indent = body
+        .iter()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.len() - l.trim_start().len())
+        .min()
+        .unwrap_or(0);
+    let text: Vec<&str> = body
+        .iter()
+        .map(|l| {
+            if l.trim().is_empty() {
+                ""
+            } else {
+                &l[indent..]
+            }
+        })
+        .collect();
+    let text = text.join("\n").trim_matches('\n').to_string();
+    if text.is_empty() {
+        return Err(format!("region `{name}` is empty"));
+    }
+    Ok(text + "\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn regions_are_extracted_and_dedented() {
+        let src = "int main(void)\n{\n\t// mapspec:example:begin a\n\tint x;\n\n\t\tx = 1;\n\t// mapspec:example:end a\n}\n";
+        assert_eq!(example_region(src, "a").unwrap(), "int x;\n\n\tx = 1;\n");
+    }
+
+    #[test]
+    fn missing_or_unterminated_regions_are_errors() {
+        let src = "// mapspec:example:begin a\nx\n";
+        assert!(example_region(src, "b")
+            .unwrap_err()
+            .contains("no line marks"));
+        assert!(example_region(src, "a").unwrap_err().contains("has no"));
+        assert!(example_region(
+            "// mapspec:example:begin ab\nx\n// mapspec:example:end ab\n",
+            "a"
+        )
+        .is_err());
+    }
+
+    #[test]
+    fn nested_markers_are_left_out() {
+        let src = "/* mapspec:example:begin outer */\na\n/* mapspec:example:begin inner */\nb\n/* mapspec:example:end inner */\n/* mapspec:example:end outer */\n";
+        assert_eq!(example_region(src, "outer").unwrap(), "a\nb\n");
+        assert_eq!(example_region(src, "inner").unwrap(), "b\n");
+    }
+
+    #[test]
+    fn refs_split_at_the_hash() {
+        assert_eq!(split_example_ref("a/b.c#r"), ("a/b.c", Some("r")));
+        assert_eq!(split_example_ref("a/b.c"), ("a/b.c", None));
+    }
 }
