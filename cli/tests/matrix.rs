@@ -72,7 +72,10 @@ fn matrix_with_a_broken_kernel(dir: &Path) -> PathBuf {
     std::fs::create_dir_all(&cache).unwrap();
     for e in std::fs::read_dir(user_cache.join("images")).unwrap() {
         let e = e.unwrap();
-        if e.file_name().to_string_lossy().starts_with("linux-image-6.1.0-") {
+        if e.file_name()
+            .to_string_lossy()
+            .starts_with("linux-image-6.1.0-")
+        {
             std::fs::copy(e.path(), cache.join(e.file_name())).unwrap();
         }
     }
@@ -132,7 +135,13 @@ fn qemu_matrix_keeps_the_good_kernels_results_when_one_kernel_is_broken() {
 #[test]
 fn qemu_matrix_without_qemu_says_what_to_install() {
     let out = Command::new(env!("CARGO_BIN_EXE_mapspec"))
-        .args(["matrix", "--only", "6.1", "--qemu", "/nonexistent/qemu-system-x86_64"])
+        .args([
+            "matrix",
+            "--only",
+            "6.1",
+            "--qemu",
+            "/nonexistent/qemu-system-x86_64",
+        ])
         .arg("--runner")
         .arg(runner())
         .current_dir(top())
@@ -169,5 +178,8 @@ fn qemu_matrix_check_reports_drift_from_committed_results() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "stderr:\n{stderr}");
-    assert!(stderr.contains(&claim), "stderr should name {claim}:\n{stderr}");
+    assert!(
+        stderr.contains(&claim),
+        "stderr should name {claim}:\n{stderr}"
+    );
 }

@@ -193,48 +193,43 @@ pub fn run(opts: &Options) -> Result<Outcome, MatrixError> {
     let jobs = opts.jobs.clamp(1, work.len());
     std::thread::scope(|s| {
         for _ in 0..jobs {
-            s.spawn(|| loop {
-                let Some(i) = queue.lock().ok().and_then(|mut q| q.pop_front()) else {
-                    break;
-                };
-                let (k, e) = &work[i];
-                let pb = &bars[i];
-                let t0 = Instant::now();
-                let outcome = one_kernel(opts, &cache, &initrd, k, e, pb, &apt_lock);
-                let elapsed = t0.elapsed();
-                match &outcome {
-                    Ok(r) => pb.finish_with_message(format!(
-                        "{}: {} pass, {} fail, {} skip, {} error ({:.1} s)",
-                        r.kernel.release,
-                        r.summary.pass,
-                        r.summary.fail,
-                        r.summary.skip,
-                        r.summary.error,
-                        elapsed.as_secs_f64()
-                    )),
-                    Err(err) => pb.finish_with_message(format!(
-                        "FAILED: {}",
-                        short(
-                            &err.to_string()
-                                .lines()
-                                .next()
-                                .unwrap_or_default()
-                                .to_string(),
-                            100
-                        )
-                    )),
-                }
-                if mp.is_hidden() {
-                    eprintln!("{:>6} {}", k.name, pb.message());
-                }
-                if let Ok(mut sl) = slots.lock() {
-                    sl[i] = Some(KernelResult {
-                        name: k.name.clone(),
-                        outcome,
-                        elapsed,
-                        drift: vec![],
-                        results_file: None,
-                    });
+            s.spawn(|| {
+                // The guard is dropped before the boot: the queue is locked
+                // only to take the next kernel.
+                let next = || queue.lock().ok().and_then(|mut q| q.pop_front());
+                while let Some(i) = next() {
+                    let (k, e) = &work[i];
+                    let pb = &bars[i];
+                    let t0 = Instant::now();
+                    let outcome = one_kernel(opts, &cache, &initrd, k, e, pb, &apt_lock);
+                    let elapsed = t0.elapsed();
+                    match &outcome {
+                        Ok(r) => pb.finish_with_message(format!(
+                            "{}: {} pass, {} fail, {} skip, {} error ({:.1} s)",
+                            r.kernel.release,
+                            r.summary.pass,
+                            r.summary.fail,
+                            r.summary.skip,
+                            r.summary.error,
+                            elapsed.as_secs_f64()
+                        )),
+                        Err(err) => pb.finish_with_message(format!(
+                            "FAILED: {}",
+                            short(err.to_string().lines().next().unwrap_or_default(), 100)
+                        )),
+                    }
+                    if mp.is_hidden() {
+                        eprintln!("{:>6} {}", k.name, pb.message());
+                    }
+                    if let Ok(mut sl) = slots.lock() {
+                        sl[i] = Some(KernelResult {
+                            name: k.name.clone(),
+                            outcome,
+                            elapsed,
+                            drift: vec![],
+                            results_file: None,
+                        });
+                    }
                 }
             });
         }
