@@ -57,8 +57,11 @@ int map_update(struct __sk_buff *ctx)
 	__builtin_memcpy(key, a->key, sizeof(key));
 	__builtin_memcpy(value, a->value, sizeof(value));
 	/* 0, or -EEXIST (BPF_NOEXIST, key present), -ENOENT (BPF_EXIST,
-	 * key absent), -E2BIG (map full), -EINVAL (bad flags) */
-	a->ret = bpf_map_update_elem(&target, key, value, a->flags);
+	 * key absent), -E2BIG (map full), -EINVAL (bad flags). Compare
+	 * the result as an int: kernels before 6.4 (5.10 and 6.1 in the
+	 * matrix) call the map's int-returning operation directly and may
+	 * leave the upper 32 bits of the long return value zero. */
+	a->ret = (int)bpf_map_update_elem(&target, key, value, a->flags);
 	return TC_ACT_OK;
 }
 // mapspec:example:end update-flags
@@ -72,7 +75,7 @@ int map_delete(struct __sk_buff *ctx)
 	if (!a)
 		return TC_ACT_SHOT;
 	__builtin_memcpy(key, a->key, sizeof(key));
-	a->ret = bpf_map_delete_elem(&target, key);
+	a->ret = (int)bpf_map_delete_elem(&target, key);
 	return TC_ACT_OK;
 }
 
@@ -88,7 +91,7 @@ int map_push(struct __sk_buff *ctx)
 	__builtin_memcpy(value, a->value, sizeof(value));
 	/* A full queue or stack: -E2BIG, unless flags is BPF_EXIST, which
 	 * drops the oldest element to make room. */
-	a->ret = bpf_map_push_elem(&target, value, a->flags);
+	a->ret = (int)bpf_map_push_elem(&target, value, a->flags);
 	return TC_ACT_OK;
 }
 
@@ -101,7 +104,7 @@ int map_pop(struct __sk_buff *ctx)
 	if (!a)
 		return TC_ACT_SHOT;
 	/* Copies the value out and removes it; -ENOENT when empty. */
-	a->ret = bpf_map_pop_elem(&target, value);
+	a->ret = (int)bpf_map_pop_elem(&target, value);
 	__builtin_memcpy(a->value, value, sizeof(value));
 	return TC_ACT_OK;
 }
@@ -115,7 +118,7 @@ int map_peek(struct __sk_buff *ctx)
 	if (!a)
 		return TC_ACT_SHOT;
 	/* Copies the value out and leaves it in place; -ENOENT when empty. */
-	a->ret = bpf_map_peek_elem(&target, value);
+	a->ret = (int)bpf_map_peek_elem(&target, value);
 	__builtin_memcpy(a->value, value, sizeof(value));
 	return TC_ACT_OK;
 }

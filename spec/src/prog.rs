@@ -102,6 +102,7 @@ pub struct ProgRaceOp {
     /// Time budget in milliseconds.
     pub budget_ms: u64,
     /// Pass only when at least this many increments were lost in total.
+    /// The rounds stop as soon as this many are lost.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lost_at_least: Option<u64>,
     /// Pass only when at most this many increments were lost in total.
