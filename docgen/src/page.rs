@@ -254,7 +254,10 @@ fn attrs(a: &CreateAttrs) -> String {
     }
 }
 
-fn cell(expect: Outcome, claim: &Claim, state: State) -> String {
+/// A table cell: the outcome, when it started or stopped, and a mark when
+/// the claim is not verified (`marks` is off when the whole table is
+/// unverified and says so once above it).
+fn cell(expect: Outcome, claim: &Claim, state: State, marks: bool) -> String {
     let mut s = verify::outcome(expect);
     if let Some(since) = &claim.meta.since {
         s.push_str(&format!(" since {}", since.version()));
@@ -262,14 +265,31 @@ fn cell(expect: Outcome, claim: &Claim, state: State) -> String {
     if let Some(until) = claim.meta.until {
         s.push_str(&format!(" until {until}"));
     }
-    s.push_str(mark(state));
+    if marks {
+        s.push_str(mark(state));
+    }
     s
+}
+
+/// Whether a table needs per-cell marks, and the sentence that replaces
+/// them when no cell of the table is verified.
+fn table_marks(claims: &[&(Claim, RenderedClaim)]) -> (bool, String) {
+    if claims.iter().all(|(_, r)| r.state == State::Unverified) {
+        (
+            false,
+            "**Not yet verified:** no outcome in this table has been confirmed on a \
+             kernel yet.\n"
+                .to_string(),
+        )
+    } else {
+        (true, String::new())
+    }
 }
 
 fn mark(state: State) -> &'static str {
     match state {
         State::Verified => "",
-        State::Unverified => " (not yet verified)",
+        State::Unverified => " (unverified)",
         State::Differs => " (differs)",
     }
 }
@@ -415,13 +435,14 @@ fn type_sections(
     // Create rules.
     let create = by_kind(&|k| matches!(k, ClaimKind::Exists | ClaimKind::Create { .. }));
     let base = attrs(&spec.base);
+    let (marks, unverified) = table_marks(&create);
     let mut rows = Vec::new();
     for (c, rc) in &create {
         let expect = match c.kind {
             ClaimKind::Create { expect } => expect,
             _ => Outcome::Ok,
         };
-        rows.push(vec![attrs(&c.meta.map), cell(expect, c, rc.state)]);
+        rows.push(vec![attrs(&c.meta.map), cell(expect, c, rc.state, marks)]);
     }
     let mut body = rst::wrap(
         &format!(
@@ -431,6 +452,8 @@ fn type_sections(
         "",
         "",
     );
+    body.push('\n');
+    body.push_str(&rst::wrap(&unverified, "", ""));
     body.push('\n');
     body.push_str(&rst::simple_table(
         &["Attributes".into(), "Result".into()],
@@ -453,6 +476,7 @@ fn type_sections(
     // Commands.
     let cmds = by_kind(&|k| matches!(k, ClaimKind::Command { .. }));
     if !cmds.is_empty() {
+        let (marks, unverified) = table_marks(&cmds);
         let mut grid = Grid::new("Command");
         // Rows in the uapi order of the commands, whatever the spec's order.
         let mut sorted = cmds.clone();
@@ -477,11 +501,13 @@ fn type_sections(
                 grid.put(
                     row,
                     situation_heading(spec, situation),
-                    cell(*expect, c, rc.state),
+                    cell(*expect, c, rc.state, marks),
                 );
             }
         }
-        let mut body = grid.table();
+        let mut body = rst::wrap(&unverified, "", "");
+        body.push('\n');
+        body.push_str(&grid.table());
         body.push('\n');
         body.push_str(
             &cmds
@@ -498,6 +524,7 @@ fn type_sections(
     // Update flags.
     let flags = by_kind(&|k| matches!(k, ClaimKind::UpdateFlag { .. }));
     if !flags.is_empty() {
+        let (marks, unverified) = table_marks(&flags);
         let mut grid = Grid::new("Flag");
         for (c, rc) in &flags {
             if let ClaimKind::UpdateFlag {
@@ -509,7 +536,7 @@ fn type_sections(
                 grid.put(
                     rst::literal(&flags.names()),
                     situation_heading(spec, situation),
-                    cell(*expect, c, rc.state),
+                    cell(*expect, c, rc.state, marks),
                 );
             }
         }
@@ -518,6 +545,8 @@ fn type_sections(
             "",
             "",
         );
+        body.push('\n');
+        body.push_str(&rst::wrap(&unverified, "", ""));
         body.push('\n');
         body.push_str(&grid.table());
         body.push('\n');
@@ -561,43 +590,74 @@ fn join_and(items: &[String]) -> String {
     }
 }
 
-/// Examples come from files the suite compiles; docgen reads only specs and
-/// results, so it shows where the code lives rather than reading it.
-fn examples(specs: &[&SpecFile]) -> Vec<ExampleCtx> {
-    let mut out = Vec::new();
+/// The file an example refers to, found relative to the repository root:
+/// the nearest ancestor of the spec file that holds it.
+fn example_source(sf: &SpecFile, rel: &str) -> Option<String> {
+    let start = std::fs::canonicalize(&sf.path).ok()?;
+    start
+        .ancestors()
+        .skip(1)
+        .map(|a| a.join(rel))
+        .find(|p| p.is_file())
+        .and_then(|p| std::fs::read_to_string(p).ok())
+}
+
+/// The Examples chapter: regions of files the suite compiles and runs
+/// (`spec::prog::example_region`). An example shared by several types of a
+/// page (same code) is shown once.
+fn examples(specs: &[&SpecFile], targets: &mut Targets) -> Result<Vec<ExampleCtx>, DocError> {
+    use mapspec_spec::prog::{example_region, split_example_ref};
+    let mut out: Vec<ExampleCtx> = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
     for sf in specs {
-        for e in &sf.spec.examples {
-            let mut text = e
-                .text
-                .as_deref()
-                .map(|t| rst::wrap(&rst::prose(t), "", ""))
-                .unwrap_or_default();
-            let mut files = Vec::new();
-            if let Some(k) = &e.kernel {
-                files.push(format!("the BPF program in {}", rst::literal(k)));
+        for (i, e) in sf.spec.examples.iter().enumerate() {
+            if !seen.insert((e.kernel.clone(), e.user.clone())) {
+                continue;
             }
-            if let Some(u) = &e.user {
-                files.push(format!("the userspace code in {}", rst::literal(u)));
+            let path = [key("examples"), Seg::Index(i)];
+            let mut text = match &e.text {
+                Some(t) => {
+                    let r = sf.block(&with(&path, "text"), t)?;
+                    targets.add(sf, r.targets)?;
+                    r.text
+                }
+                None => String::new(),
+            };
+            let mut blocks = Vec::new();
+            for (field, r) in [("kernel", &e.kernel), ("user", &e.user)] {
+                let Some(r) = r else { continue };
+                let (file, region) = split_example_ref(r);
+                let fail = |message: String| DocError::Markdown {
+                    file: sf.path.clone(),
+                    line: sf.line_of(&with(&path, field), 1),
+                    message,
+                };
+                let src = example_source(sf, file)
+                    .ok_or_else(|| fail(format!("example file `{file}` not found")))?;
+                let code = match region {
+                    Some(name) => {
+                        example_region(&src, name).map_err(|m| fail(format!("{file}: {m}")))?
+                    }
+                    None => src,
+                };
+                blocks.push(CodeBlock {
+                    lang: "c",
+                    code: code.trim_end().to_string(),
+                });
+                let _ = &mut text;
             }
-            if !files.is_empty() {
-                text.push('\n');
-                text.push_str(&rst::wrap(
-                    &format!(
-                        "The code is {} in the mapspec repository, compiled and run by its test suite.",
-                        join_and(&files)
-                    ),
-                    "",
-                    "",
-                ));
+            let mut title = e.title.clone();
+            if out.iter().any(|x| x.title == rst::escape(&title)) {
+                title = format!("{title} ({})", sf.spec.map_type);
             }
             out.push(ExampleCtx {
-                title: e.title.clone(),
+                title: rst::escape(&title),
                 text,
-                blocks: Vec::new(),
+                blocks,
             });
         }
     }
-    out
+    Ok(out)
 }
 
 pub fn build(name: &str, specs: &[&SpecFile], results: &Results) -> Result<Page, DocError> {
@@ -633,17 +693,17 @@ pub fn build(name: &str, specs: &[&SpecFile], results: &Results) -> Result<Page,
 
     let kernels = results.kernels();
     let verification = if kernels.is_empty() {
-        "Every statement on this page is a claim that ``mapspec run`` checks \
+        "Each claim listed under Usage and Semantics is checked by ``mapspec run`` \
          against a running kernel through bpf(2). No results were recorded when \
          this page was generated, so every claim is marked as not yet verified."
             .to_string()
     } else {
         format!(
-            "Every statement on this page is a claim that ``mapspec run`` checks \
-             against a running kernel through bpf(2). Each claim names the kernels \
-             it was verified on, out of the results recorded for {}; a claim that \
-             no kernel confirmed is marked as not yet verified, and a claim that \
-             failed on a kernel shows what that kernel did instead.",
+            "Each claim listed under Usage and Semantics is checked by ``mapspec run`` \
+             against a running kernel through bpf(2), and names the kernels it was \
+             verified on, out of the results recorded for {}. A claim that no kernel \
+             confirmed is marked as not yet verified, and a claim that failed on a \
+             kernel shows what that kernel did instead.",
             join_and(&kernels)
         )
     };
@@ -748,7 +808,7 @@ pub fn build(name: &str, specs: &[&SpecFile], results: &Results) -> Result<Page,
         userspace_intro,
         user_funcs,
         concurrency,
-        examples: examples(specs),
+        examples: examples(specs, &mut targets)?,
         semantics_intro: rst::wrap(
             "The tables give the outcome of each operation; below each table, \
              every claim is listed with the kernels it was verified on.",
