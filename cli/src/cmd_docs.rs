@@ -52,6 +52,14 @@ pub fn main(a: Args) -> anyhow::Result<u8> {
         }
     }
     let reports = mapspec_docgen::load_results(&a.results).context("cannot read the results")?;
+    let unknown = mapspec_docgen::unknown_claims(&specs, &reports);
+    if !unknown.is_empty() {
+        eprintln!(
+            "mapspec docs: note: {} result(s) name claims no spec has (e.g. {}); they are not shown. Rerun the checks to refresh the results.",
+            unknown.len(),
+            unknown[0]
+        );
+    }
     let pages = match mapspec_docgen::render(&specs, &reports) {
         Ok(p) => p,
         // A spec's Markdown that cannot become RST is a spec problem.

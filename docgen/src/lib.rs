@@ -178,6 +178,13 @@ pub fn claim_texts(sf: &SpecFile) -> Result<Vec<(String, String)>, DocError> {
     page::claim_texts(sf)
 }
 
+/// Claim ids that results files mention but no spec has (results from an
+/// older spec, a renamed claim): they are not shown on any page.
+pub fn unknown_claims(specs: &[SpecFile], reports: &[RunReport]) -> Vec<String> {
+    let specs: Vec<MapSpec> = specs.iter().map(|s| s.spec.clone()).collect();
+    verify::Results::new(reports).unknown_claims(&specs)
+}
+
 /// The rendered pages: file name (relative to the output directory) → text.
 pub type Pages = BTreeMap<String, String>;
 

@@ -62,9 +62,10 @@ pub fn build(specs: &[SpecFile], results: &Results) -> Result<Overview, DocError
         .sort_by(|a, b| (a.spec.type_value, &a.spec.name).cmp(&(b.spec.type_value, &b.spec.name)));
     let mut targets = Targets::default();
 
-    // flag → situation text → outcome → (map types, states, kernels)
-    type Group = (Vec<(String, String)>, Vec<verify::Status>);
-    let mut flags: BTreeMap<(usize, String), BTreeMap<(String, String), Group>> = BTreeMap::new();
+    // flag → (situation text, outcome) in order of first use → per map
+    // type (in type order) the statuses of its claims for that cell.
+    type Cells = Vec<((String, String), Vec<(String, String, Vec<verify::Status>)>)>;
+    let mut flags: BTreeMap<(usize, String), Cells> = BTreeMap::new();
     for sf in &sorted {
         let spec = &sf.spec;
         for c in spec.claims() {
@@ -83,45 +84,59 @@ pub fn build(specs: &[SpecFile], results: &Results) -> Result<Overview, DocError
                     Outcome::Ok => "success".to_string(),
                     Outcome::Err(e) => e.name().to_string(),
                 };
-                let g = flags
-                    .entry(flag_order(&f.names()))
-                    .or_default()
-                    .entry((sit, out))
-                    .or_default();
-                let pair = (spec.map_type.clone(), spec.page.clone());
-                if !g.0.contains(&pair) {
-                    g.0.push(pair);
+                let cells = flags.entry(flag_order(&f.names())).or_default();
+                let cell = match cells
+                    .iter()
+                    .position(|(k, _)| *k == (sit.clone(), out.clone()))
+                {
+                    Some(i) => &mut cells[i].1,
+                    None => {
+                        cells.push(((sit, out), Vec::new()));
+                        &mut cells.last_mut().expect("just pushed").1
+                    }
+                };
+                let status = results.status(spec, &c);
+                match cell.iter_mut().find(|(t, _, _)| *t == spec.map_type) {
+                    Some((_, _, v)) => v.push(status),
+                    None => cell.push((spec.map_type.clone(), spec.page.clone(), vec![status])),
                 }
-                g.1.push(results.status(spec, &c));
             }
         }
     }
     let mut flag_text = String::new();
-    for ((_, names), groups) in &flags {
+    for ((_, names), cells) in &flags {
         flag_text.push_str(&rst::literal(names));
         flag_text.push('\n');
         if let Some(m) = names.split(" | ").next().and_then(flag_meaning) {
             flag_text.push_str(&rst::wrap(m, "   ", "   "));
             flag_text.push('\n');
         }
-        for ((sit, out), (types, statuses)) in groups {
+        for ((sit, out), types) in cells {
             let outcome = if out == "success" {
                 "success".to_string()
             } else {
                 rst::literal(out)
             };
-            let (state, kernels) = verify::combine(statuses);
-            let status = match state {
-                State::Verified => format!("verified on {}", verify::kernel_names(&kernels)),
-                State::Unverified => "**not yet verified**".into(),
-                State::Differs => "**differs between kernels**, see the map's page".into(),
-            };
+            // Consecutive types with the same verification share one note.
+            let mut parts: Vec<(String, Vec<(String, String)>)> = Vec::new();
+            for (t, page, statuses) in types {
+                let (state, kernels) = verify::combine(statuses);
+                let status = match state {
+                    State::Verified => format!("verified on {}", verify::kernel_names(&kernels)),
+                    State::Unverified => "**not yet verified**".into(),
+                    State::Differs => "**differs between kernels**, see the map's page".into(),
+                };
+                match parts.last_mut() {
+                    Some((s, v)) if *s == status => v.push((t.clone(), page.clone())),
+                    _ => parts.push((status, vec![(t.clone(), page.clone())])),
+                }
+            }
+            let parts: Vec<String> = parts
+                .iter()
+                .map(|(status, types)| format!("{} ({status})", pages_of(types)))
+                .collect();
             flag_text.push_str(&rst::wrap(
-                &format!(
-                    "{}: {outcome} for {} ({status}).",
-                    rst::prose(sit),
-                    pages_of(types)
-                ),
+                &format!("{}: {outcome} for {}.", rst::prose(sit), parts.join("; ")),
                 "   - ",
                 "     ",
             ));
