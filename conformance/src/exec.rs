@@ -250,6 +250,16 @@ impl Runner<'_> {
             args.inner_map_fd = Some(raw);
             extra.push_str(&format!(", inner_map_fd={raw}"));
         }
+        if let Some(name) = &a.vmlinux_value {
+            // A missing struct is a missing kernel feature: a skip.
+            let (id, size) =
+                crate::btf::vmlinux_struct(name).map_err(|reason| Verdict::Skip { reason })?;
+            args.btf_vmlinux_value_type_id = id;
+            if a.value_size.is_none() {
+                args.value_size = size;
+            }
+            extra.push_str(&format!(", btf_vmlinux_value_type_id={id} (struct {name})"));
+        }
         if !a.drop_caps.is_empty() {
             let names: Vec<&str> = a.drop_caps.iter().map(|c| c.name()).collect();
             extra.push_str(&format!(", without {}", names.join("+")));
@@ -267,6 +277,7 @@ impl Runner<'_> {
                     args.value_size,
                     crate::btf::Describe::KeyOnly,
                 ),
+                "fd_only" => crate::btf::int_key_btf(32, 0, crate::btf::Describe::FdOnly),
                 "none" => Err(String::new()),
                 other => Err(format!("unknown BTF recipe `{other}`")),
             };

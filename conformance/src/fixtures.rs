@@ -19,6 +19,9 @@
 //! | `tcp_unbound` | a TCP socket that is neither bound nor connected |
 //! | `udp` | a UDP socket bound to 127.0.0.1 |
 //! | `udp_reuseport` | a UDP socket with SO_REUSEPORT bound to 127.0.0.1 |
+//! | `tcp_reuseport` | a listening TCP socket with SO_REUSEPORT on 127.0.0.1 |
+//! | `xsk` | an AF_XDP socket with a umem, bound to `lo` queue 0 in copy mode |
+//! | `xsk_unbound` | an AF_XDP socket without umem, rings or binding |
 //! | `pidfd` | a pidfd of this process (`pidfd_open`) |
 //! | `file` | a read-only fd of a regular file (this executable) |
 
@@ -53,7 +56,7 @@ struct Held {
     fd: OwnedFd,
     kind: Kind,
     _extra: Vec<OwnedFd>,
-    _guard: Option<CgroupDir>,
+    _guard: Option<Guard>,
 }
 
 /// The fixtures of one check, created on first use and closed on drop.
@@ -67,7 +70,7 @@ struct Made {
     fd: OwnedFd,
     kind: Kind,
     extra: Vec<OwnedFd>,
-    guard: Option<CgroupDir>,
+    guard: Option<Guard>,
 }
 
 impl Made {
@@ -269,7 +272,10 @@ fn make(name: &str) -> Result<Made, FixtureError> {
                 .map_err(|e| unavailable(name, format!("no UDP on 127.0.0.1: {e}")))?;
             Ok(Made::plain(OwnedFd::from(s)))
         }
-        "udp_reuseport" => udp_reuseport(name).map(Made::plain),
+        "udp_reuseport" => reuseport(name, libc::SOCK_DGRAM).map(Made::plain),
+        "tcp_reuseport" => reuseport(name, libc::SOCK_STREAM).map(Made::plain),
+        "xsk" => xsk(name),
+        "xsk_unbound" => xsk_socket(name).map(Made::plain),
         "pidfd" => {
             // SAFETY: pidfd_open(2) of our own pid, no flags.
             let r = unsafe { libc::syscall(libc::SYS_pidfd_open, libc::getpid(), 0) };
@@ -418,10 +424,11 @@ fn tcp_pair(name: &str) -> Result<Made, FixtureError> {
     })
 }
 
-fn udp_reuseport(name: &str) -> Result<OwnedFd, FixtureError> {
+/// A socket of `ty` with SO_REUSEPORT bound to 127.0.0.1 (listening, for TCP).
+fn reuseport(name: &str, ty: libc::c_int) -> Result<OwnedFd, FixtureError> {
     // SAFETY: plain socket(2).
-    let r = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
-    let fd = owned(r as i64, name, "socket(AF_INET, SOCK_DGRAM)")?;
+    let r = unsafe { libc::socket(libc::AF_INET, ty | libc::SOCK_CLOEXEC, 0) };
+    let fd = owned(r as i64, name, "socket(AF_INET)")?;
     let one: libc::c_int = 1;
     // SAFETY: a valid int option on our own socket.
     let r = unsafe {
@@ -464,7 +471,160 @@ fn udp_reuseport(name: &str) -> Result<OwnedFd, FixtureError> {
             format!("bind to 127.0.0.1: {}", std::io::Error::last_os_error()),
         ));
     }
+    // SAFETY: listen(2) on our own bound socket.
+    if ty == libc::SOCK_STREAM && unsafe { libc::listen(fd.as_raw_fd(), 8) } < 0 {
+        return Err(failed(
+            name,
+            format!("listen: {}", std::io::Error::last_os_error()),
+        ));
+    }
     Ok(fd)
+}
+
+fn setsockopt_raw(fd: &OwnedFd, level: i32, opt: i32, val: &[u8]) -> std::io::Result<()> {
+    // SAFETY: val is a valid buffer of val.len() bytes for the option.
+    let r = unsafe {
+        libc::setsockopt(
+            fd.as_raw_fd(),
+            level,
+            opt,
+            val.as_ptr() as *const libc::c_void,
+            val.len() as libc::socklen_t,
+        )
+    };
+    if r < 0 {
+        Err(std::io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
+
+/// Anonymous memory for an AF_XDP umem, unmapped on drop (after the
+/// socket, which is declared before it in `Made::extra`'s owner).
+struct Umem {
+    addr: *mut libc::c_void,
+    len: usize,
+}
+
+impl Drop for Umem {
+    fn drop(&mut self) {
+        // SAFETY: addr/len are exactly what mmap returned.
+        unsafe { libc::munmap(self.addr, self.len) };
+    }
+}
+
+const AF_XDP: libc::c_int = 44;
+
+/// socket(AF_XDP, SOCK_RAW): a skip on kernels without CONFIG_XDP_SOCKETS.
+fn xsk_socket(name: &str) -> Result<OwnedFd, FixtureError> {
+    // SAFETY: plain socket(2).
+    let r = unsafe { libc::socket(AF_XDP, libc::SOCK_RAW | libc::SOCK_CLOEXEC, 0) };
+    if r < 0 && errno() == libc::EAFNOSUPPORT {
+        return Err(unavailable(
+            name,
+            "socket(AF_XDP): no AF_XDP support in this kernel config (CONFIG_XDP_SOCKETS)",
+        ));
+    }
+    owned(r as i64, name, "socket(AF_XDP, SOCK_RAW)")
+}
+
+/// An AF_XDP socket bound to `lo` queue 0 in copy mode: a umem of 16
+/// frames of 4 KiB, fill and completion rings and an RX ring of 16 entries
+/// (the rings are never mapped; binding only needs them to exist). Only
+/// one socket can be bound to a queue, so a concurrent check's socket
+/// makes bind fail with EBUSY for a while: retried for up to 2 s.
+fn xsk(name: &str) -> Result<Made, FixtureError> {
+    const SOL_XDP: libc::c_int = 283;
+    const XDP_RX_RING: libc::c_int = 2;
+    const XDP_UMEM_REG: libc::c_int = 4;
+    const XDP_UMEM_FILL_RING: libc::c_int = 5;
+    const XDP_UMEM_COMPLETION_RING: libc::c_int = 6;
+    const XDP_COPY: u16 = 1 << 1;
+    const FRAME: usize = 4096;
+    const FRAMES: usize = 16;
+    let lo = ifindex("lo").map_err(|_| unavailable(name, "no `lo` interface to bind to"))?;
+    let fd = xsk_socket(name)?;
+    let len = FRAME * FRAMES;
+    // SAFETY: a fresh private anonymous mapping.
+    let addr = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            len,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        )
+    };
+    if addr == libc::MAP_FAILED {
+        return Err(failed(
+            name,
+            format!("mmap umem: {}", std::io::Error::last_os_error()),
+        ));
+    }
+    let umem = Umem { addr, len };
+    // struct xdp_umem_reg, first version (24 bytes, which every kernel
+    // accepts): addr, len, chunk_size, headroom.
+    let mut reg = Vec::with_capacity(24);
+    reg.extend((addr as u64).to_ne_bytes());
+    reg.extend((len as u64).to_ne_bytes());
+    reg.extend((FRAME as u32).to_ne_bytes());
+    reg.extend(0u32.to_ne_bytes());
+    let ring = 16u32.to_ne_bytes();
+    for (opt, val, what) in [
+        (XDP_UMEM_REG, &reg[..], "XDP_UMEM_REG"),
+        (XDP_UMEM_FILL_RING, &ring[..], "XDP_UMEM_FILL_RING"),
+        (
+            XDP_UMEM_COMPLETION_RING,
+            &ring[..],
+            "XDP_UMEM_COMPLETION_RING",
+        ),
+        (XDP_RX_RING, &ring[..], "XDP_RX_RING"),
+    ] {
+        setsockopt_raw(&fd, SOL_XDP, opt, val)
+            .map_err(|e| failed(name, format!("setsockopt({what}): {e}")))?;
+    }
+    // struct sockaddr_xdp: family, flags, ifindex, queue_id, shared_umem_fd.
+    let mut sa = Vec::with_capacity(16);
+    sa.extend((AF_XDP as u16).to_ne_bytes());
+    sa.extend(XDP_COPY.to_ne_bytes());
+    sa.extend(lo.to_ne_bytes());
+    sa.extend(0u32.to_ne_bytes());
+    sa.extend(0u32.to_ne_bytes());
+    let start = std::time::Instant::now();
+    loop {
+        // SAFETY: sa is a 16-byte sockaddr_xdp.
+        let r = unsafe {
+            libc::bind(
+                fd.as_raw_fd(),
+                sa.as_ptr() as *const libc::sockaddr,
+                sa.len() as libc::socklen_t,
+            )
+        };
+        if r == 0 {
+            break;
+        }
+        let e = std::io::Error::last_os_error();
+        if e.raw_os_error() == Some(libc::EBUSY)
+            && start.elapsed() < std::time::Duration::from_secs(2)
+        {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+            continue;
+        }
+        return Err(failed(name, format!("bind to lo queue 0 (XDP_COPY): {e}")));
+    }
+    Ok(Made {
+        fd,
+        kind: Kind::Other,
+        extra: Vec::new(),
+        guard: Some(Guard::Umem(umem)),
+    })
+}
+
+/// What a fixture leaves behind besides fds, released after them.
+enum Guard {
+    Cgroup(#[allow(dead_code)] CgroupDir),
+    Umem(#[allow(dead_code)] Umem),
 }
 
 /// A cgroup v2 directory made for one check: removed on drop, and the
@@ -549,7 +709,7 @@ fn cgroup(name: &str) -> Result<Made, FixtureError> {
         fd,
         kind: Kind::Other,
         extra: Vec::new(),
-        guard: Some(guard),
+        guard: Some(Guard::Cgroup(guard)),
     })
 }
 

@@ -372,6 +372,10 @@ fn validate(spec: &MapSpec, ctx: &mut Ctx) {
         ("value_size", spec.base.value_size),
         ("max_entries", spec.base.max_entries),
     ] {
+        // With `vmlinux_value`, the value size is the vmlinux struct's.
+        if f == "value_size" && spec.base.vmlinux_value.is_some() {
+            continue;
+        }
         if v.is_none() {
             ctx.at(&[key("base")], format!("base must give {f}"));
         }

@@ -160,6 +160,13 @@ pub struct CreateAttrs {
     /// these capabilities from its effective set (the process keeps them).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub drop_caps: Vec<Capability>,
+    /// A struct in the running kernel's vmlinux BTF (e.g.
+    /// `bpf_struct_ops_tcp_congestion_ops`), passed as
+    /// `btf_vmlinux_value_type_id`. When `value_size` is not given, the
+    /// struct's size is used; the check is skipped on a kernel whose BTF
+    /// lacks the struct.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vmlinux_value: Option<String>,
 }
 
 /// The inner map of a map-in-map: a map type value and its attributes.
@@ -191,6 +198,10 @@ impl CreateAttrs {
             } else {
                 over.drop_caps.clone()
             },
+            vmlinux_value: over
+                .vmlinux_value
+                .clone()
+                .or_else(|| self.vmlinux_value.clone()),
         }
     }
     pub fn flags_value(&self) -> u32 {

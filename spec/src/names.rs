@@ -129,6 +129,9 @@ pub const FIXTURES: &[&str] = &[
     "tcp_unbound",
     "udp",
     "udp_reuseport",
+    "tcp_reuseport",
+    "xsk",
+    "xsk_unbound",
     "pidfd",
     "file",
 ];
@@ -137,11 +140,26 @@ pub const FIXTURES: &[&str] = &[
 pub const ID_FIXTURES: &[&str] = &["prog", "xdp_devmap_prog", "xdp_cpumap_prog", "map"];
 
 /// Socket fixtures, which have a cookie (`{cookie: NAME}`).
-pub const SOCKET_FIXTURES: &[&str] = &["tcp", "tcp_listen", "tcp_unbound", "udp", "udp_reuseport"];
+pub const SOCKET_FIXTURES: &[&str] = &[
+    "tcp",
+    "tcp_listen",
+    "tcp_unbound",
+    "udp",
+    "udp_reuseport",
+    "tcp_reuseport",
+];
 
 /// BTF recipes a spec may name in `btf:`; the runner builds them.
-/// `none` passes no BTF at all (to override a `btf` in `base`).
-pub const BTF_RECIPES: &[&str] = &["spin_lock_value", "int_key_value", "int_key_only", "none"];
+/// `none` passes no BTF at all (to override a `btf` in `base`); `fd_only`
+/// passes a BTF object's fd without key or value type ids (struct_ops,
+/// whose value type comes from vmlinux through `vmlinux_value`).
+pub const BTF_RECIPES: &[&str] = &[
+    "spin_lock_value",
+    "int_key_value",
+    "int_key_only",
+    "fd_only",
+    "none",
+];
 
 /// The result of one operation: success, or a specific errno.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
