@@ -141,11 +141,69 @@ fn special_helpers(map_type: &str) -> Option<Vec<Func>> {
                 "Redirects the message to the socket stored under ``key``.",
             ),
         ],
-        "BPF_MAP_TYPE_PERF_EVENT_ARRAY" => vec![f(
-            "bpf_perf_event_output",
-            "long bpf_perf_event_output(void *ctx, struct bpf_map *map, u64 flags, void *data, u64 size)",
-            "Writes ``size`` bytes of ``data`` into the perf event buffer selected by \
-             ``flags`` (an index, or ``BPF_F_CURRENT_CPU``).",
+        "BPF_MAP_TYPE_PERF_EVENT_ARRAY" => vec![
+            f(
+                "bpf_perf_event_output",
+                "long bpf_perf_event_output(void *ctx, struct bpf_map *map, u64 flags, void *data, u64 size)",
+                "Writes ``size`` bytes of ``data`` into the perf event buffer selected by \
+                 ``flags`` (an index, or ``BPF_F_CURRENT_CPU``).",
+            ),
+            f(
+                "bpf_perf_event_read_value",
+                "long bpf_perf_event_read_value(struct bpf_map *map, u64 flags, struct bpf_perf_event_value *buf, u32 buf_size)",
+                "Reads the counter of the perf event selected by ``flags`` into ``buf``.",
+            ),
+        ],
+        "BPF_MAP_TYPE_STACK_TRACE" => vec![f(
+            "bpf_get_stackid",
+            "long bpf_get_stackid(void *ctx, struct bpf_map *map, u64 flags)",
+            "Walks the current stack, stores it in the map and returns its id (the key \
+             userspace looks it up with), or a negative errno.",
+        )],
+        "BPF_MAP_TYPE_CGROUP_ARRAY" => vec![
+            f(
+                "bpf_skb_under_cgroup",
+                "long bpf_skb_under_cgroup(struct sk_buff *skb, struct bpf_map *map, u32 index)",
+                "Tests whether the packet's socket belongs to the cgroup stored at ``index`` \
+                 or one of its descendants.",
+            ),
+            f(
+                "bpf_current_task_under_cgroup",
+                "long bpf_current_task_under_cgroup(struct bpf_map *map, u32 index)",
+                "Tests whether the current task belongs to the cgroup stored at ``index`` \
+                 or one of its descendants.",
+            ),
+        ],
+        "BPF_MAP_TYPE_REUSEPORT_SOCKARRAY" => vec![f(
+            "bpf_sk_select_reuseport",
+            "long bpf_sk_select_reuseport(struct sk_reuseport_md *reuse, struct bpf_map *map, void *key, u64 flags)",
+            "Selects the socket stored under ``key`` to receive the packet.",
+        )],
+        "BPF_MAP_TYPE_USER_RINGBUF" => vec![f(
+            "bpf_user_ringbuf_drain",
+            "long bpf_user_ringbuf_drain(struct bpf_map *map, void *callback_fn, void *ctx, u64 flags)",
+            "Calls ``callback_fn`` on each record userspace has submitted, and \
+             returns how many it consumed or a negative errno.",
+        )],
+        "BPF_MAP_TYPE_ARENA" => vec![
+            f(
+                "bpf_arena_alloc_pages",
+                "void *bpf_arena_alloc_pages(void *map, void *addr, u32 page_cnt, int node_id, u64 flags)",
+                "A kfunc: allocates ``page_cnt`` pages in the arena and returns their \
+                 address, or ``NULL``.",
+            ),
+            f(
+                "bpf_arena_free_pages",
+                "void bpf_arena_free_pages(void *map, void *ptr, u32 page_cnt)",
+                "A kfunc: frees pages that ``bpf_arena_alloc_pages()`` returned.",
+            ),
+        ],
+        "BPF_MAP_TYPE_ARRAY_OF_MAPS" | "BPF_MAP_TYPE_HASH_OF_MAPS" => vec![f(
+            "bpf_map_lookup_elem",
+            "void *bpf_map_lookup_elem(struct bpf_map *map, const void *key)",
+            "Returns the inner map stored under ``key``, or ``NULL``; the program \
+             passes it to the map helpers like any map. Programs cannot change the \
+             outer map: userspace fills it.",
         )],
         "BPF_MAP_TYPE_RINGBUF" => vec![
             f(
@@ -237,6 +295,56 @@ pub fn kernel_side(specs: &[&MapSpec]) -> Vec<Func> {
     v
 }
 
+/// libbpf's consumers for the map types that are read through a ring.
+fn special_userspace(map_type: &str) -> Vec<Func> {
+    match map_type {
+        "BPF_MAP_TYPE_RINGBUF" => vec![
+            f(
+                "ring_buffer__new",
+                "struct ring_buffer *ring_buffer__new(int map_fd, ring_buffer_sample_fn sample_cb,\n                                     void *ctx, const struct ring_buffer_opts *opts)",
+                "Maps the ring buffer and returns a consumer that calls ``sample_cb`` for \
+                 each record.",
+            ),
+            f(
+                "ring_buffer__poll",
+                "int ring_buffer__poll(struct ring_buffer *rb, int timeout_ms)",
+                "Waits for records and consumes them; returns how many, or a negative errno.",
+            ),
+        ],
+        "BPF_MAP_TYPE_USER_RINGBUF" => vec![
+            f(
+                "user_ring_buffer__new",
+                "struct user_ring_buffer *user_ring_buffer__new(int map_fd,\n                                               const struct user_ring_buffer_opts *opts)",
+                "Maps the ring buffer for writing records from userspace.",
+            ),
+            f(
+                "user_ring_buffer__reserve",
+                "void *user_ring_buffer__reserve(struct user_ring_buffer *rb, __u32 size)",
+                "Reserves a record of ``size`` bytes, or returns ``NULL``.",
+            ),
+            f(
+                "user_ring_buffer__submit",
+                "void user_ring_buffer__submit(struct user_ring_buffer *rb, void *sample)",
+                "Makes a reserved record visible to ``bpf_user_ringbuf_drain()``.",
+            ),
+        ],
+        "BPF_MAP_TYPE_PERF_EVENT_ARRAY" => vec![
+            f(
+                "perf_buffer__new",
+                "struct perf_buffer *perf_buffer__new(int map_fd, size_t page_cnt,\n                                     perf_buffer_sample_fn sample_cb,\n                                     perf_buffer_lost_fn lost_cb, void *ctx,\n                                     const struct perf_buffer_opts *opts)",
+                "Opens a perf event buffer of ``page_cnt`` pages per CPU, stores each in \
+                 the map, and returns a consumer that calls ``sample_cb`` for each record.",
+            ),
+            f(
+                "perf_buffer__poll",
+                "int perf_buffer__poll(struct perf_buffer *pb, int timeout_ms)",
+                "Waits for records and consumes them.",
+            ),
+        ],
+        _ => Vec::new(),
+    }
+}
+
 /// libbpf's wrappers around bpf(2) for the commands the page's types support.
 pub fn userspace(specs: &[&MapSpec]) -> Vec<Func> {
     let cmds = working_commands(specs);
@@ -323,6 +431,13 @@ pub fn userspace(specs: &[&MapSpec]) -> Vec<Func> {
             ),
         };
         v.push(func);
+    }
+    for s in specs {
+        for func in special_userspace(&s.map_type) {
+            if !v.iter().any(|g| g.name == func.name) {
+                v.push(func);
+            }
+        }
     }
     v
 }
