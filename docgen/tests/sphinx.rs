@@ -31,12 +31,46 @@ fn run(cmd: &mut Command) -> (bool, String) {
 }
 
 /// sphinx-build from the virtualenv, installing it when it is missing.
+/// Tests of this binary share one install (OnceLock); other processes
+/// (a second `cargo test`) wait on a lock directory.
 fn sphinx_build() -> PathBuf {
+    static BIN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BIN.get_or_init(install).clone()
+}
+
+fn install() -> PathBuf {
     let venv = target_dir().join("sphinx-venv");
     let bin = venv.join("bin/sphinx-build");
+    let lock = target_dir().join("sphinx-venv.lock");
+    let _ = std::fs::create_dir_all(target_dir());
+    let start = std::time::Instant::now();
+    loop {
+        if bin.is_file() && !lock.exists() {
+            return bin;
+        }
+        match std::fs::create_dir(&lock) {
+            Ok(()) => break,
+            Err(_) if start.elapsed() > std::time::Duration::from_secs(600) => {
+                panic!(
+                    "{} held for 10 minutes: remove it if no install runs",
+                    lock.display()
+                )
+            }
+            Err(_) => std::thread::sleep(std::time::Duration::from_millis(500)),
+        }
+    }
+    struct Unlock(PathBuf);
+    impl Drop for Unlock {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir(&self.0);
+        }
+    }
+    let _unlock = Unlock(lock);
     if bin.is_file() {
         return bin;
     }
+    // A half-made venv from an interrupted run is rebuilt from scratch.
+    let _ = std::fs::remove_dir_all(&venv);
     let (ok, out) = run(Command::new("python3").args(["-m", "venv"]).arg(&venv));
     assert!(
         ok,
@@ -48,7 +82,10 @@ fn sphinx_build() -> PathBuf {
         "--disable-pip-version-check",
         "sphinx>=7,<10",
     ]));
-    assert!(ok, "pip install sphinx failed:\n{out}");
+    if !ok {
+        let _ = std::fs::remove_dir_all(&venv);
+        panic!("pip install sphinx failed:\n{out}");
+    }
     assert!(bin.is_file(), "no sphinx-build in {}", venv.display());
     bin
 }
