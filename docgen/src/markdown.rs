@@ -248,7 +248,21 @@ fn parse(src: &str) -> Result<Vec<Block>, MdError> {
             }
             Event::Text(t) => match stack.last_mut() {
                 Some(Frame::Code { text, .. }) => text.push_str(&t),
-                _ => push_inline(&mut stack, Inline::Text(t.to_string()), line)?,
+                Some(Frame::Link { .. }) => {
+                    push_inline(&mut stack, Inline::Text(t.to_string()), line)?
+                }
+                _ => {
+                    if let Some(url) = t.split_whitespace().find(|w| w.contains("://")) {
+                        // docutils would turn it into an inline external link.
+                        return Err(MdError {
+                            line,
+                            message: format!(
+                                "a bare URL {url}: write [text](url) so that it becomes a trailing named target"
+                            ),
+                        });
+                    }
+                    push_inline(&mut stack, Inline::Text(t.to_string()), line)?
+                }
             },
             Event::Code(c) => push_inline(&mut stack, Inline::Code(c.to_string(), line), line)?,
             Event::SoftBreak => push_inline(&mut stack, Inline::Text(" ".into()), line)?,
@@ -357,9 +371,14 @@ fn inline_pieces(
                 }
                 let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
                 if name.is_empty() || name == *url {
-                    // An autolink: docutils recognises a bare URL by itself.
-                    out.push(Piece::Markup(url.clone()));
-                    continue;
+                    // The kernel keeps URLs out of the prose: in References
+                    // or in trailing named targets, which need a name.
+                    return Err(MdError {
+                        line: *line,
+                        message: format!(
+                            "a bare link to {url}: give it a text, [text]({url}), so that the URL becomes a trailing named target"
+                        ),
+                    });
                 }
                 if name.contains(['`', '<', '>', ':']) {
                     return Err(MdError {

@@ -18,7 +18,7 @@ fn walker_paragraphs_and_inline_markup() {
         "A `BPF_MAP_TYPE_HASH` stores *fixed-size* keys and **values**; \
          BPF_F_NO_PREALLOC and max_entries become literals, and so does mmap().\n\
          A second line of the same paragraph, with a [link to the man page](https://man7.org/linux/man-pages/man2/bpf.2.html) and \
-         <https://docs.kernel.org/bpf/>.\n\n\
+         [the BPF docs](https://docs.kernel.org/bpf/).\n\n\
          Characters RST reserves: a*b, |x|, `tick`s, trailing_ underscores and back\\\\slash.\n"
     ));
 }
@@ -86,6 +86,12 @@ fn walker_refuses_what_it_cannot_render_with_the_line() {
         ("a [relative link](map_array.rst)\n", 1, "absolute"),
         ("- [ ] task\n", 1, "task"),
         ("inline ``` `` ``` code\n", 1, "literal"),
+        ("ok\n\nsee <https://docs.kernel.org/bpf/>\n", 3, "bare link"),
+        (
+            "ok\n\nsee https://docs.kernel.org/bpf/ here\n",
+            3,
+            "bare URL",
+        ),
     ];
     for (md, line, what) in cases {
         let (l, msg) = err(md);
