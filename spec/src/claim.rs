@@ -97,10 +97,17 @@ impl Claim {
         absent: Outcome,
     ) -> Plan {
         if kernel < type_since {
+            // The check is that the type is unknown: created with every
+            // capability, since a kernel refuses a caller without them
+            // (EPERM) before it looks at the type.
+            let attrs = CreateAttrs {
+                drop_caps: Vec::new(),
+                ..self.program.attrs.clone()
+            };
             let program = Program {
                 type_value: self.program.type_value,
                 percpu: self.program.percpu,
-                attrs: self.program.attrs.clone(),
+                attrs,
                 create_expect: absent,
                 steps: Vec::new(),
                 refusal: None,
