@@ -59,7 +59,8 @@ pub struct SpecFile {
     /// Where it was read from (for error messages).
     pub path: PathBuf,
     source: String,
-    positions: Positions,
+    /// Where each YAML node is: parsed only when an error needs a line.
+    positions: std::sync::OnceLock<Positions>,
 }
 
 impl SpecFile {
@@ -67,12 +68,11 @@ impl SpecFile {
     pub fn from_source(path: &Path, source: &str) -> Result<SpecFile, DocError> {
         let spec = mapspec_spec::load_str(path, source)
             .map_err(|diagnostics| LoadError::Invalid { diagnostics })?;
-        let positions = yaml::parse(source).map(|d| d.positions).unwrap_or_default();
         Ok(SpecFile {
             spec,
             path: path.to_path_buf(),
             source: source.to_string(),
-            positions,
+            positions: std::sync::OnceLock::new(),
         })
     }
 
@@ -84,7 +84,12 @@ impl SpecFile {
 
     /// The 1-based spec line of line `md_line` of the string at `path`.
     fn line_of(&self, path: &[Seg], md_line: usize) -> usize {
-        let (line, column) = self.positions.locate_value(path);
+        let positions = self.positions.get_or_init(|| {
+            yaml::parse(&self.source)
+                .map(|d| d.positions)
+                .unwrap_or_default()
+        });
+        let (line, column) = positions.locate_value(path);
         let text = self
             .source
             .lines()
@@ -144,14 +149,11 @@ pub fn load_specs(dir: &Path) -> Result<Vec<SpecFile>, DocError> {
             path: path.clone(),
             source,
         })?;
-        let positions = yaml::parse(&source)
-            .map(|d| d.positions)
-            .unwrap_or_default();
         out.push(SpecFile {
             spec,
             path,
             source,
-            positions,
+            positions: std::sync::OnceLock::new(),
         });
     }
     Ok(out)
