@@ -174,7 +174,25 @@ pub fn compare_with_specs(kernel: &[KernelMapType], specs: &[(String, u32)]) -> 
 }
 
 /// The id and size of a struct in vmlinux BTF, for `btf_vmlinux_value_type_id`.
+/// Remembered per name: parsing vmlinux BTF takes milliseconds, and the
+/// running kernel's BTF does not change.
 pub fn vmlinux_struct(name: &str) -> Result<(u32, u32), String> {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    type Cache = Mutex<HashMap<String, Result<(u32, u32), String>>>;
+    static CACHE: OnceLock<Cache> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(r) = cache.lock().map_err(|e| e.to_string())?.get(name) {
+        return r.clone();
+    }
+    let r = vmlinux_struct_uncached(name);
+    if let Ok(mut c) = cache.lock() {
+        c.insert(name.to_string(), r.clone());
+    }
+    r
+}
+
+fn vmlinux_struct_uncached(name: &str) -> Result<(u32, u32), String> {
     let btf = VmlinuxBtf::open(VMLINUX_BTF)?;
     let id = btf
         .find(name, libbpf_sys::BTF_KIND_STRUCT)
