@@ -267,6 +267,10 @@ fn parse(src: &str) -> Result<Vec<Block>, MdError> {
             Event::Code(c) => push_inline(&mut stack, Inline::Code(c.to_string(), line), line)?,
             Event::SoftBreak => push_inline(&mut stack, Inline::Text(" ".into()), line)?,
             Event::HardBreak => return Err(unsupported("a hard line break", line)),
+            Event::InlineHtml(h) if is_placeholder(&h) => {
+                // `bpf_struct_ops_<name>`: a placeholder, not markup.
+                push_inline(&mut stack, Inline::Text(h.to_string()), line)?
+            }
             Event::Html(_) | Event::InlineHtml(_) => return Err(unsupported("HTML", line)),
             Event::InlineMath(_) | Event::DisplayMath(_) => return Err(unsupported("math", line)),
             Event::FootnoteReference(_) => return Err(unsupported("a footnote reference", line)),
@@ -278,6 +282,76 @@ fn parse(src: &str) -> Result<Vec<Block>, MdError> {
         Some(Frame::Blocks(b)) if stack.is_empty() => Ok(b),
         _ => Err(unsupported("unbalanced markup", line_of(src, src.len()))),
     }
+}
+
+/// HTML elements a description might really mean as markup: refused.
+const HTML_TAGS: &[&str] = &[
+    "a",
+    "abbr",
+    "b",
+    "big",
+    "blockquote",
+    "br",
+    "center",
+    "code",
+    "dd",
+    "del",
+    "details",
+    "div",
+    "dl",
+    "dt",
+    "em",
+    "font",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
+    "i",
+    "img",
+    "ins",
+    "kbd",
+    "li",
+    "mark",
+    "ol",
+    "p",
+    "pre",
+    "q",
+    "s",
+    "samp",
+    "small",
+    "span",
+    "strike",
+    "strong",
+    "sub",
+    "summary",
+    "sup",
+    "table",
+    "tbody",
+    "td",
+    "th",
+    "thead",
+    "tr",
+    "tt",
+    "u",
+    "ul",
+    "var",
+];
+
+/// `<name>`, `<cpu>`: CommonMark reads an angle-bracketed word as an HTML
+/// tag, but in a spec it is a placeholder and prints as written.
+fn is_placeholder(h: &str) -> bool {
+    h.strip_prefix('<')
+        .and_then(|r| r.strip_suffix('>'))
+        .is_some_and(|name| {
+            name.starts_with(|c: char| c.is_ascii_lowercase())
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+                && !HTML_TAGS.contains(&name)
+        })
 }
 
 fn push_block(stack: &mut [Frame], b: Block, line: usize) -> Result<(), MdError> {
@@ -300,7 +374,12 @@ fn push_inline(stack: &mut [Frame], i: Inline, line: usize) -> Result<(), MdErro
         | Some(Frame::Item(_, v))
         | Some(Frame::Emph(v, _))
         | Some(Frame::Strong(v, _))
-        | Some(Frame::Link { children: v, .. }) => v.push(i),
+        | Some(Frame::Link { children: v, .. }) => match (v.last_mut(), i) {
+            // pulldown-cmark splits text at unmatched delimiters (`__x`);
+            // joined, a word such as `__sync_fetch_and_add()` stays whole.
+            (Some(Inline::Text(prev)), Inline::Text(t)) => prev.push_str(&t),
+            (_, i) => v.push(i),
+        },
         _ => return Err(unsupported("text outside a paragraph", line)),
     }
     Ok(())

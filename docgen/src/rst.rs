@@ -105,8 +105,13 @@ fn is_ident_char(c: char) -> bool {
 /// (`BPF_F_NO_PREALLOC`), errno names, C identifiers with an underscore
 /// (`max_entries`) and function calls (`mmap()`) are.
 fn is_code_word(word: &str, call: bool) -> bool {
-    let first = word.chars().next().unwrap_or('0');
-    if !first.is_ascii_alphabetic() {
+    // Calls may start with underscores (`__sync_fetch_and_add()`).
+    let first = if call {
+        word.trim_start_matches('_').chars().next()
+    } else {
+        word.chars().next()
+    };
+    if !first.is_some_and(|c| c.is_ascii_alphabetic()) {
         return false;
     }
     if call {
@@ -125,6 +130,26 @@ fn is_code_word(word: &str, call: bool) -> bool {
     has_us && (upper || lower)
 }
 
+/// The length of `(...)` at the start of `s` when it closes on the same
+/// text, holds no backquote, and is short enough to be code.
+fn call_args(s: &str) -> Option<usize> {
+    let mut depth = 0;
+    for (i, c) in s.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => {
+                depth -= 1;
+                if depth == 0 {
+                    return (i < 60).then_some(i + 1);
+                }
+            }
+            '`' | '\n' => return None,
+            _ => {}
+        }
+    }
+    None
+}
+
 /// Split plain prose into pieces, turning code-like words into literals so
 /// that constants are always set the way the kernel's pages set them.
 pub fn auto_literal(text: &str) -> Vec<Piece> {
@@ -136,11 +161,26 @@ pub fn auto_literal(text: &str) -> Vec<Piece> {
         plain.push_str(before);
         let end = tail.find(|c| !is_ident_char(c)).unwrap_or(tail.len());
         let word = &tail[..end];
+        // A call with arguments, `round_up(value_size, 8)`: the whole
+        // expression up to its balanced closing parenthesis.
+        let args = if tail[end..].starts_with('(') && !tail[end..].starts_with("()") {
+            call_args(&tail[end..])
+        } else {
+            None
+        };
         let call = tail[end..].starts_with("()");
         // A word glued to a preceding letter-ish char (e.g. "x-BPF_ANY")
         // stays plain: markup there would need escapes for no gain.
         let glued = plain.chars().last().is_some_and(|c| c == '.' || c == '@');
-        if !glued && is_code_word(word, call) {
+        if let Some(n) =
+            args.filter(|_| !glued && word.starts_with(|c: char| c.is_ascii_lowercase()))
+        {
+            if !plain.is_empty() {
+                pieces.push(Piece::Plain(std::mem::take(&mut plain)));
+            }
+            pieces.push(Piece::Markup(literal(&tail[..end + n])));
+            rest = &tail[end + n..];
+        } else if !glued && is_code_word(word, call) {
             if !plain.is_empty() {
                 pieces.push(Piece::Plain(std::mem::take(&mut plain)));
             }
@@ -335,6 +375,12 @@ mod tests {
         assert_eq!(prose("mmap() of a map"), "``mmap()`` of a map");
         assert_eq!(prose("A key_size of 0"), "A ``key_size`` of 0");
         assert_eq!(prose("Plain words stay."), "Plain words stay.");
+        assert_eq!(
+            prose("in round_up(value_size, 8) bytes").replace(NBSP, " "),
+            "in ``round_up(value_size, 8)`` bytes"
+        );
+        assert_eq!(prose("see bpf(2)."), "see ``bpf(2)``.");
+        assert_eq!(prose("Linux (the kernel)"), "Linux (the kernel)");
     }
 
     #[test]

@@ -104,6 +104,17 @@ fn walker_refuses_what_it_cannot_render_with_the_line() {
 }
 
 #[test]
+fn angle_bracket_placeholders_print_as_written() {
+    let r = inline_to_rst("The value is struct bpf_struct_ops_<name>: a header.").unwrap();
+    assert_eq!(
+        r.text,
+        "The value is struct bpf_struct_ops\\_<name>: a header."
+    );
+    let r = inline_to_rst("A __sync_fetch_and_add() call.").unwrap();
+    assert_eq!(r.text, "A ``__sync_fetch_and_add()`` call.");
+}
+
+#[test]
 fn inline_refuses_several_blocks() {
     assert!(inline_to_rst("one\n\ntwo").is_err());
 }
