@@ -107,7 +107,9 @@ fn parse(src: &str) -> Result<Vec<Block>, MdError> {
         | Options::ENABLE_TASKLISTS
         | Options::ENABLE_MATH;
     let mut stack: Vec<Frame> = vec![Frame::Blocks(Vec::new())];
-    for (ev, range) in Parser::new_ext(src, opts).into_offset_iter() {
+    let mut used_urls = std::collections::BTreeSet::new();
+    let mut parser = Parser::new_ext(src, opts).into_offset_iter();
+    for (ev, range) in parser.by_ref() {
         let line = line_of(src, range.start);
         match ev {
             Event::Start(tag) => match tag {
@@ -122,9 +124,19 @@ fn parse(src: &str) -> Result<Vec<Block>, MdError> {
                 Tag::Link {
                     link_type,
                     dest_url,
+                    title,
                     ..
                 } => {
                     let url = dest_url.to_string();
+                    used_urls.insert(url.clone());
+                    if !title.is_empty() {
+                        return Err(MdError {
+                            line,
+                            message: format!(
+                                "link title \"{title}\": RST links have no title; put it in the text"
+                            ),
+                        });
+                    }
                     if matches!(link_type, LinkType::Email) {
                         return Err(unsupported("an e-mail autolink", line));
                     }
@@ -277,6 +289,21 @@ fn parse(src: &str) -> Result<Vec<Block>, MdError> {
             Event::Rule => return Err(unsupported("a horizontal rule", line)),
             Event::TaskListMarker(_) => return Err(unsupported("a task list", line)),
         }
+    }
+    // A link reference definition (`[x]: https://...`) produces no event
+    // of its own: one that no link uses would vanish without a trace.
+    let mut unused: Vec<(usize, String)> = parser
+        .reference_definitions()
+        .iter()
+        .filter(|(_, def)| !used_urls.contains(def.dest.as_ref()))
+        .map(|(label, def)| (line_of(src, def.span.start), label.to_string()))
+        .collect();
+    unused.sort();
+    if let Some((line, label)) = unused.into_iter().next() {
+        return Err(MdError {
+            line,
+            message: format!("link reference definition `[{label}]` is never used"),
+        });
     }
     match stack.pop() {
         Some(Frame::Blocks(b)) if stack.is_empty() => Ok(b),

@@ -87,6 +87,8 @@ fn walker_refuses_what_it_cannot_render_with_the_line() {
         ("- [ ] task\n", 1, "task"),
         ("inline ``` `` ``` code\n", 1, "literal"),
         ("ok\n\nsee <https://docs.kernel.org/bpf/>\n", 3, "bare link"),
+        ("ok\n\n[unused]: https://x.example/\n", 3, "never used"),
+        ("a [link](https://x.example/ \"Title\")\n", 1, "title"),
         (
             "ok\n\nsee https://docs.kernel.org/bpf/ here\n",
             3,
@@ -112,6 +114,22 @@ fn angle_bracket_placeholders_print_as_written() {
     );
     let r = inline_to_rst("A __sync_fetch_and_add() call.").unwrap();
     assert_eq!(r.text, "A ``__sync_fetch_and_add()`` call.");
+}
+
+#[test]
+fn reference_links_render_like_inline_links() {
+    let r = to_rst(
+        "See [the man page][bpf].\n\n[bpf]: https://man7.org/linux/man-pages/man2/bpf.2.html\n",
+    )
+    .unwrap();
+    assert_eq!(
+        r.text.replace(mapspec_docgen::rst::NBSP, " "),
+        "See `the man page`_.\n"
+    );
+    assert_eq!(
+        r.targets[0].url,
+        "https://man7.org/linux/man-pages/man2/bpf.2.html"
+    );
 }
 
 #[test]
