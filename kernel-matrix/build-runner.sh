@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target=$(rustc -vV | sed -n 's/^host: //p')
-RUSTFLAGS='-C target-feature=+crt-static -C relocation-model=static' \
+RUSTFLAGS='-C target-feature=+crt-static -C relocation-model=static -C strip=symbols' \
   CARGO_TARGET_DIR=target/static \
   cargo build --release -q -p mapspec --target "$target" >&2
 echo "target/static/$target/release/mapspec"

@@ -72,6 +72,10 @@ struct RunArgs {
     /// The qemu binary.
     #[arg(long, default_value = "qemu-system-x86_64", env = "MAPSPEC_QEMU")]
     qemu: String,
+    /// After the table: each kernel's run time in the guest and its N
+    /// slowest claims (timings are never written to the results files).
+    #[arg(long, value_name = "N", num_args = 0..=1, default_missing_value = "10")]
+    timings: Option<usize>,
 }
 
 #[derive(clap::Args)]
@@ -96,7 +100,7 @@ fn guest_main() -> ! {
     let opts = mapspec_conformance::RunOptions {
         quick: false,
         only: vec![],
-        timings: false,
+        timings: true,
     };
     guest::main_as_init(std::path::Path::new(initramfs::GUEST_SPECS), |specs| {
         mapspec_conformance::run(specs, &opts)
@@ -151,6 +155,9 @@ fn run(a: RunArgs) -> anyhow::Result<u8> {
         return Ok(exit::OK);
     }
     println!("\n{}", outcome.table());
+    if let Some(n) = a.timings {
+        print_timings(&outcome, n);
+    }
     let mut code = exit::OK;
     let worst = |code: &mut u8, c: u8| *code = (*code).max(c);
     for k in &outcome.kernels {
@@ -229,6 +236,32 @@ fn run(a: RunArgs) -> anyhow::Result<u8> {
         println!("results in {}", a.out.display());
     }
     Ok(code)
+}
+
+/// The slowest claims of each kernel, as measured inside the guest (TCG
+/// makes some operations, such as RCU grace periods, far slower than on
+/// hardware, so the ranking differs from `mapspec run`'s).
+fn print_timings(outcome: &matrix::Outcome, n: usize) {
+    for k in &outcome.kernels {
+        let Ok(r) = &k.outcome else { continue };
+        let total_ms = r.duration_ms.unwrap_or(0);
+        println!(
+            "\n{} ({}): boot to power-off {:.1} s, suite {:.1} s in the guest; slowest claims:",
+            k.name,
+            r.kernel.release,
+            k.elapsed.as_secs_f64(),
+            total_ms as f64 / 1000.0
+        );
+        let mut by_time: Vec<_> = r.results.iter().collect();
+        by_time.sort_by_key(|c| std::cmp::Reverse(c.duration_us.unwrap_or(0)));
+        for c in by_time.into_iter().take(n) {
+            println!(
+                "  {:>8.1} ms  {}",
+                c.duration_us.unwrap_or(0) as f64 / 1000.0,
+                c.claim
+            );
+        }
+    }
 }
 
 fn merge(m: MergeArgs) -> anyhow::Result<u8> {

@@ -318,7 +318,12 @@ fn one_kernel(
             fetch::ensure_image(cache, k, e)?.0
         }
     };
-    let workdir = cache.join("runs").join(&k.name);
+    // One directory per process: two matrix runs on one machine (a test
+    // and a developer, or two CI shards) must not share a console log.
+    // It is kept after the run, so that an error can point at its log.
+    let workdir = cache
+        .join("runs")
+        .join(format!("{}-{}", k.name, std::process::id()));
     std::fs::create_dir_all(&workdir).map_err(|source| MatrixError::Io {
         what: "create",
         path: workdir.clone(),
@@ -337,5 +342,8 @@ fn one_kernel(
     };
     pb.set_message(format!("booting {}", e.release));
     let out = qemu::boot(&boot, |line| pb.set_message(short(line, 90)))?;
-    qemu::interpret(&k.name, &boot, &out)
+    let report = qemu::interpret(&k.name, &boot, &out)?;
+    // Logs of good runs are not worth keeping; failed ones stay for the error.
+    let _ = std::fs::remove_dir_all(&workdir);
+    Ok(report)
 }
