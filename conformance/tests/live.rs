@@ -159,3 +159,45 @@ fn root_every_mutation_of_a_spec_fails(#[files("../spec/maps/*.yaml")] path: Pat
         uncaught.join("\n")
     );
 }
+
+/// A refusal check whose decisive step shows the older errno passes
+/// without comparing what only a successful call returns (here the keys of
+/// a batch lookup, which a QUEUE map refuses with ENOTSUPP); the same
+/// expectations on a map that answers fail.
+#[test]
+fn root_refusal_check_stops_at_the_older_errno() {
+    use mapspec_conformance::exec::{execute, Env, Verdict};
+    use mapspec_spec::{BatchOp, CreateAttrs, Datum, Errno, Outcome, Program, Step};
+    require_root();
+    let program = |type_value: u32, key_size: u32| Program {
+        type_value,
+        percpu: false,
+        attrs: CreateAttrs {
+            key_size: Some(key_size),
+            value_size: Some(8),
+            max_entries: Some(4),
+            ..Default::default()
+        },
+        create_expect: Outcome::Ok,
+        steps: vec![Step::LookupBatch(BatchOp {
+            count: Some(4),
+            got_keys: Some(vec![Datum::Int(7)]),
+            expect: Outcome::Err(Errno::ENOTSUPP),
+            ..Default::default()
+        })],
+        refusal: Some(Outcome::Err(Errno::ENOTSUPP)),
+    };
+    let env = Env { possible_cpus: 1 };
+    let refused = execute(&program(22, 0), &env); // BPF_MAP_TYPE_QUEUE
+    assert!(
+        matches!(refused.verdict, Verdict::Pass),
+        "{:?}",
+        refused.trace
+    );
+    let answered = execute(&program(2, 4), &env); // BPF_MAP_TYPE_ARRAY
+    assert!(
+        matches!(answered.verdict, Verdict::Fail { .. }),
+        "{:?}",
+        answered.trace
+    );
+}
