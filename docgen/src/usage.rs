@@ -252,9 +252,17 @@ pub fn kernel_side(specs: &[&MapSpec]) -> Vec<Func> {
             f(
                 "bpf_map_lookup_elem",
                 "void *bpf_map_lookup_elem(struct bpf_map *map, const void *key)",
-                "Returns a pointer to the value stored in the map, not a copy, or ``NULL`` \
-             when the key is absent. The program reads and writes the element in place \
-             through that pointer.",
+                &format!(
+                    "Returns a pointer to the value stored in the map, not a copy, or \
+                     ``NULL`` when the key is absent. The program reads and writes the \
+                     element in place through that pointer.{}",
+                    if generic.iter().any(|s| s.percpu) {
+                        " For a per-CPU map the pointer is to the slot of the CPU the \
+                         program runs on."
+                    } else {
+                        ""
+                    }
+                ),
             ),
         );
         if cmds.contains(&Command::Update) {
