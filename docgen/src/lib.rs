@@ -203,7 +203,7 @@ pub fn render(specs: &[SpecFile], reports: &[RunReport]) -> Result<Pages, DocErr
         group.sort_by(|a, b| {
             (a.spec.type_value, &a.spec.name).cmp(&(b.spec.type_value, &b.spec.name))
         });
-        let ctx = page::build(name, &group, &results)?;
+        let ctx = page::build(&group, &results)?;
         let text = templates::render(&tera, "map_page.rst", &ctx)?;
         pages.insert(format!("{name}.rst"), text);
     }

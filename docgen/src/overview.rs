@@ -2,7 +2,7 @@
 //! index): the generated parts are the update-flag outcomes, the atomicity
 //! of each map type and the index of map types, all from the specs.
 
-use crate::page::{render_claim, Targets};
+use crate::page::Targets;
 use crate::verify::{self, Results, State};
 use crate::{key, rst, DocError, SpecFile};
 use mapspec_spec::{ClaimKind, ElemFlag, Outcome};
@@ -228,7 +228,6 @@ pub fn build(specs: &[SpecFile], results: &Results) -> Result<Overview, DocError
             kernels.join(", ")
         )
     };
-    let _ = render_claim;
     Ok(Overview {
         generated: crate::templates::generated_comment(
             &[

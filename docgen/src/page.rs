@@ -460,8 +460,6 @@ fn type_sections(
         &rows,
     ));
     body.push('\n');
-    let items: Vec<RenderedClaim> = Vec::new();
-    let _ = items;
     body.push_str(
         &create
             .iter()
@@ -615,7 +613,7 @@ fn examples(specs: &[&SpecFile], targets: &mut Targets) -> Result<Vec<ExampleCtx
                 continue;
             }
             let path = [key("examples"), Seg::Index(i)];
-            let mut text = match &e.text {
+            let text = match &e.text {
                 Some(t) => {
                     let r = sf.block(&with(&path, "text"), t)?;
                     targets.add(sf, r.targets)?;
@@ -644,7 +642,6 @@ fn examples(specs: &[&SpecFile], targets: &mut Targets) -> Result<Vec<ExampleCtx
                     lang: "c",
                     code: code.trim_end().to_string(),
                 });
-                let _ = &mut text;
             }
             let mut title = e.title.clone();
             if out.iter().any(|x| x.title == rst::escape(&title)) {
@@ -660,7 +657,7 @@ fn examples(specs: &[&SpecFile], targets: &mut Targets) -> Result<Vec<ExampleCtx
     Ok(out)
 }
 
-pub fn build(name: &str, specs: &[&SpecFile], results: &Results) -> Result<Page, DocError> {
+pub fn build(specs: &[&SpecFile], results: &Results) -> Result<Page, DocError> {
     let mut targets = Targets::default();
     let types: Vec<&str> = specs.iter().map(|s| s.spec.map_type.as_str()).collect();
     let many = specs.len() > 1;
@@ -790,7 +787,6 @@ pub fn build(name: &str, specs: &[&SpecFile], results: &Results) -> Result<Page,
         "- ",
         "  ",
     ));
-    let _ = name;
 
     Ok(Page {
         generated: crate::templates::generated_comment(
