@@ -104,6 +104,15 @@ fn root_every_mutation_of_a_spec_fails(#[files("../spec/maps/*.yaml")] path: Pat
     let kv = kernel_version(&info);
     let src = std::fs::read_to_string(&path).unwrap();
     let original = load_str(&path, &src).expect("spec loads");
+    if kv < original.since {
+        // Only refusal checks of BPF_MAP_CREATE run here; the claims'
+        // expectations are checked in the kernel matrix.
+        eprintln!(
+            "{}: the map type is newer than this kernel, its mutants cannot be run here",
+            path.display()
+        );
+        return;
+    }
     let baseline: Vec<(String, Status)> = original
         .claims()
         .iter()
