@@ -1,6 +1,7 @@
 //! `mapspec lint`: validate every spec and print `file:line:col: message`.
 
 use crate::exit;
+use anyhow::Context;
 use mapspec_spec::LoadError;
 use std::path::PathBuf;
 
@@ -14,6 +15,14 @@ pub struct Args {
 pub fn main(a: Args) -> anyhow::Result<u8> {
     match mapspec_spec::load_dir(&a.specs) {
         Ok(specs) => {
+            let problems = render_problems(&a.specs)?;
+            if !problems.is_empty() {
+                for p in &problems {
+                    eprintln!("{p}");
+                }
+                eprintln!("{} problem(s)", problems.len());
+                return Ok(exit::FAILED);
+            }
             let claims: usize = specs.iter().map(|s| s.claims().len()).sum();
             println!("{} specs, {} claims: ok", specs.len(), claims);
             Ok(exit::OK)
@@ -29,4 +38,28 @@ pub fn main(a: Args) -> anyhow::Result<u8> {
             Err(anyhow::Error::new(e).context("cannot read the specs"))
         }
     }
+}
+
+/// What would make `mapspec docs` fail on specs that load: Markdown with no
+/// faithful RST form, or specs that contradict each other on a page. Each
+/// spec is rendered alone so that every file's problem is reported.
+fn render_problems(dir: &std::path::Path) -> anyhow::Result<Vec<String>> {
+    use mapspec_docgen::DocError;
+    let specs = mapspec_docgen::load_specs(dir).context("cannot read the specs")?;
+    let problem = |r: Result<mapspec_docgen::Pages, DocError>| match r {
+        Ok(_) => Ok(None),
+        Err(e @ (DocError::Markdown { .. } | DocError::Inconsistent(_))) => Ok(Some(e.to_string())),
+        Err(e) => Err(anyhow::Error::new(e).context("cannot render the specs")),
+    };
+    let mut problems = Vec::new();
+    for one in &specs {
+        problems.extend(problem(mapspec_docgen::render(
+            std::slice::from_ref(one),
+            &[],
+        ))?);
+    }
+    if problems.is_empty() {
+        problems.extend(problem(mapspec_docgen::render(&specs, &[]))?);
+    }
+    Ok(problems)
 }

@@ -180,3 +180,19 @@ fn root_run_output_file_is_written_whole() {
     let leftovers: Vec<_> = std::fs::read_dir(path.parent().unwrap()).unwrap().collect();
     assert_eq!(leftovers.len(), 1, "temporary files left behind");
 }
+
+#[test]
+fn lint_rejects_markdown_that_docs_cannot_render() {
+    // A link title has no RST form; `mapspec docs` would fail, so lint must.
+    let spec = hash_spec().replacen(
+        "description: |\n",
+        "description: |\n  See [the source](https://example.org \"a title\").\n\n",
+        1,
+    );
+    let (_d, dir) = spec_dir_with(&spec);
+    let out = mapspec(&["lint", "--specs", dir.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("hash.yaml:"), "{stderr}");
+    assert!(stderr.contains("title"), "{stderr}");
+}
