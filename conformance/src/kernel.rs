@@ -152,3 +152,47 @@ mod tests {
         );
     }
 }
+
+/// The active Linux security modules, from securityfs. When securityfs is
+/// not mounted (a plain host often has it unmounted), it is mounted on a
+/// private directory for the read and unmounted again. Read once per process.
+pub fn active_lsms() -> Result<Vec<String>, String> {
+    static LSMS: std::sync::OnceLock<Result<Vec<String>, String>> = std::sync::OnceLock::new();
+    LSMS.get_or_init(read_lsms).clone()
+}
+
+fn read_lsms() -> Result<Vec<String>, String> {
+    let parse = |s: String| s.trim().split(',').map(str::to_string).collect();
+    if let Ok(s) = std::fs::read_to_string("/sys/kernel/security/lsm") {
+        return Ok(parse(s));
+    }
+    let dir = std::env::temp_dir().join(format!("mapspec-securityfs-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| format!("mkdir {}: {e}", dir.display()))?;
+    let target =
+        std::ffi::CString::new(dir.as_os_str().as_encoded_bytes()).map_err(|e| e.to_string())?;
+    // SAFETY: valid NUL-terminated strings; no data argument.
+    let rc = unsafe {
+        libc::mount(
+            c"securityfs".as_ptr(),
+            target.as_ptr(),
+            c"securityfs".as_ptr(),
+            0,
+            std::ptr::null(),
+        )
+    };
+    let result = if rc == 0 {
+        let r = std::fs::read_to_string(dir.join("lsm"))
+            .map(parse)
+            .map_err(|e| format!("read securityfs lsm: {e}"));
+        // SAFETY: unmounting what was just mounted here.
+        unsafe { libc::umount2(target.as_ptr(), libc::MNT_DETACH) };
+        r
+    } else {
+        Err(format!(
+            "mount securityfs: {}",
+            std::io::Error::last_os_error()
+        ))
+    };
+    let _ = std::fs::remove_dir(&dir);
+    result
+}

@@ -50,6 +50,18 @@ pub fn missing_requirement(req: &Requires, info: &KernelInfo, quick: bool) -> Op
             ));
         }
     }
+    if let Some(lsm) = &req.lsm {
+        match kernel::active_lsms() {
+            Ok(active) if active.iter().any(|a| a == lsm) => {}
+            Ok(active) => {
+                return Some(format!(
+                    "the {lsm} LSM is not active on this boot (active: {}; it needs lsm=...,{lsm} on the kernel command line or CONFIG_LSM)",
+                    active.join(",")
+                ))
+            }
+            Err(e) => return Some(format!("cannot tell whether the {lsm} LSM is active: {e}")),
+        }
+    }
     if req.vmlinux_btf && !std::path::Path::new("/sys/kernel/btf/vmlinux").exists() {
         return Some(
             "no /sys/kernel/btf/vmlinux: kernel built without CONFIG_DEBUG_INFO_BTF".into(),

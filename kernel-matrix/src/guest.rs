@@ -70,6 +70,7 @@ fn setup() {
         ("cgroup2", "/sys/fs/cgroup", "cgroup2"),
         ("bpf", "/sys/fs/bpf", "bpf"),
         ("tmpfs", "/tmp", "tmpfs"),
+        ("securityfs", "/sys/kernel/security", "securityfs"),
     ] {
         if let Err(e) = mount(src, tgt, fs) {
             say(&format!("warning: {e}"));

@@ -109,6 +109,11 @@ pub struct Requires {
     /// A statistical check with a time budget; `mapspec run --quick` leaves it out.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub statistical: bool,
+    /// A Linux security module that must be active (listed in
+    /// `/sys/kernel/security/lsm`), e.g. `bpf` for inode storage. Which
+    /// LSMs run is boot configuration (`lsm=`), not kernel version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lsm: Option<String>,
 }
 
 impl Requires {
@@ -124,6 +129,7 @@ impl Requires {
             caps,
             vmlinux_btf: self.vmlinux_btf || other.vmlinux_btf,
             statistical: self.statistical || other.statistical,
+            lsm: other.lsm.clone().or_else(|| self.lsm.clone()),
         }
     }
 }
