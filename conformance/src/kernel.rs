@@ -131,28 +131,6 @@ pub fn with_caps_dropped<T: Send>(caps: &[u32], f: impl FnOnce() -> T + Send) ->
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cpu_lists() {
-        assert_eq!(count_cpu_list("0-3\n"), 4);
-        assert_eq!(count_cpu_list("0"), 1);
-        assert_eq!(count_cpu_list("0-1,4,6-7"), 5);
-    }
-
-    #[test]
-    fn debian_version() {
-        let pv = "Linux version 6.1.0-28-amd64 (debian-kernel@lists.debian.org) #1 SMP PREEMPT_DYNAMIC Debian 6.1.119-1 (2024-11-22)";
-        assert_eq!(upstream_version(pv, "6.1.0-28-amd64"), "6.1.119");
-        assert_eq!(
-            upstream_version("Linux version 6.18.44-fc", "6.18.44-fc-v669"),
-            "6.18.44"
-        );
-    }
-}
-
 /// The active Linux security modules, from securityfs. When securityfs is
 /// not mounted (a plain host often has it unmounted), it is mounted on a
 /// private directory for the read and unmounted again. Read once per process.
@@ -195,4 +173,26 @@ fn read_lsms() -> Result<Vec<String>, String> {
     };
     let _ = std::fs::remove_dir(&dir);
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cpu_lists() {
+        assert_eq!(count_cpu_list("0-3\n"), 4);
+        assert_eq!(count_cpu_list("0"), 1);
+        assert_eq!(count_cpu_list("0-1,4,6-7"), 5);
+    }
+
+    #[test]
+    fn debian_version() {
+        let pv = "Linux version 6.1.0-28-amd64 (debian-kernel@lists.debian.org) #1 SMP PREEMPT_DYNAMIC Debian 6.1.119-1 (2024-11-22)";
+        assert_eq!(upstream_version(pv, "6.1.0-28-amd64"), "6.1.119");
+        assert_eq!(
+            upstream_version("Linux version 6.18.44-fc", "6.18.44-fc-v669"),
+            "6.18.44"
+        );
+    }
 }
