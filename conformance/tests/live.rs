@@ -8,13 +8,24 @@ use mapspec_spec::{load_str, MapSpec};
 use rstest::rstest;
 use std::path::{Path, PathBuf};
 
-fn require_root() {
+/// Tests in this binary run in parallel threads of one process, so the fd
+/// table is shared: the leak test takes this lock exclusively, every other
+/// test shares it.
+static FD_TABLE: std::sync::RwLock<()> = std::sync::RwLock::new(());
+
+fn assert_root() {
     // SAFETY: geteuid has no preconditions.
     assert_eq!(
         unsafe { libc::geteuid() },
         0,
         "this test drives bpf(2) and must run as root"
     );
+}
+
+#[must_use]
+fn require_root() -> std::sync::RwLockReadGuard<'static, ()> {
+    assert_root();
+    FD_TABLE.read().unwrap_or_else(|e| e.into_inner())
 }
 
 fn spec_dir() -> PathBuf {
@@ -30,7 +41,7 @@ fn quick() -> RunOptions {
 
 #[test]
 fn root_live_run_passes_on_this_kernel() {
-    require_root();
+    let _fds = require_root();
     let specs = mapspec_spec::load_dir(&spec_dir()).expect("specs load");
     let report = run(&specs, &quick());
     let bad: Vec<String> = report
@@ -79,7 +90,8 @@ fn open_fds() -> usize {
 
 #[test]
 fn root_run_leaks_no_file_descriptors() {
-    require_root();
+    assert_root();
+    let _alone = FD_TABLE.write().unwrap_or_else(|e| e.into_inner());
     let specs = mapspec_spec::load_dir(&spec_dir()).expect("specs load");
     // The first run warms up lazily opened files (libbpf feature probes...).
     run(&specs, &quick());
@@ -99,7 +111,7 @@ fn root_run_leaks_no_file_descriptors() {
 /// each mutant must make the runner report a failure for that claim.
 #[rstest]
 fn root_every_mutation_of_a_spec_fails(#[files("../spec/maps/*.yaml")] path: PathBuf) {
-    require_root();
+    let _fds = require_root();
     let info = detect_kernel();
     let kv = kernel_version(&info);
     let src = std::fs::read_to_string(&path).unwrap();
@@ -177,7 +189,7 @@ fn root_every_mutation_of_a_spec_fails(#[files("../spec/maps/*.yaml")] path: Pat
 fn root_refusal_check_stops_at_the_older_errno() {
     use mapspec_conformance::exec::{execute, Env, Verdict};
     use mapspec_spec::{BatchOp, CreateAttrs, Datum, Errno, Outcome, Program, Step};
-    require_root();
+    let _fds = require_root();
     let program = |type_value: u32, key_size: u32| Program {
         type_value,
         percpu: false,
