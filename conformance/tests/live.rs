@@ -22,7 +22,6 @@ fn assert_root() {
     );
 }
 
-#[must_use]
 fn require_root() -> std::sync::RwLockReadGuard<'static, ()> {
     assert_root();
     FD_TABLE.read().unwrap_or_else(|e| e.into_inner())
