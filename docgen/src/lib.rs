@@ -9,6 +9,7 @@
 //! fills the Tera templates in `docgen/templates/`; [`write`] and [`check`]
 //! compare the result with a directory.
 
+mod kernel_side;
 pub mod markdown;
 mod overview;
 mod page;
@@ -187,13 +188,32 @@ pub fn unknown_claims(specs: &[SpecFile], reports: &[RunReport]) -> Vec<String> 
     verify::Results::new(reports).unknown_claims(&specs)
 }
 
+/// The directories that paths of example sources (`conformance/...`) are
+/// relative to: the ancestors of the spec files, nearest first. Example
+/// files are found in the repository the specs live in, whatever the cwd.
+pub fn source_roots(specs: &[SpecFile]) -> Vec<PathBuf> {
+    let mut dirs: Vec<&Path> = specs.iter().filter_map(|s| s.path.parent()).collect();
+    dirs.sort();
+    dirs.dedup();
+    let mut out: Vec<PathBuf> = Vec::new();
+    for d in dirs {
+        let d = std::fs::canonicalize(d).unwrap_or_else(|_| d.to_path_buf());
+        for a in d.ancestors() {
+            if !out.iter().any(|o| o == a) {
+                out.push(a.to_path_buf());
+            }
+        }
+    }
+    out
+}
+
 /// The rendered pages: file name (relative to the output directory) → text.
 pub type Pages = BTreeMap<String, String>;
 
 /// Render every page. Pure and deterministic.
 pub fn render(specs: &[SpecFile], reports: &[RunReport]) -> Result<Pages, DocError> {
     let results = verify::Results::new(reports);
-    let tera = templates::engine()?;
+    let tera = templates::engine(source_roots(specs))?;
     let mut groups: BTreeMap<&str, Vec<&SpecFile>> = BTreeMap::new();
     for s in specs {
         groups.entry(s.spec.page.as_str()).or_default().push(s);

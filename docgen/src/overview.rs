@@ -17,6 +17,10 @@ pub struct Overview {
     pub atomicity: String,
     pub index: String,
     pub targets: Vec<crate::markdown::Target>,
+    /// The measured part of "Kernel side against userspace".
+    pub kernel_side: crate::kernel_side::KernelSide,
+    /// libbpf's bpf_map_create(), header-checked like the Usage entries.
+    pub map_create: crate::usage::Func,
 }
 
 /// What each update flag asks for: uapi intent, not measured behaviour.
@@ -198,6 +202,8 @@ pub fn build(specs: &[SpecFile], results: &Results) -> Result<Overview, DocError
         atomicity.push('\n');
     }
 
+    let kernel_side = crate::kernel_side::build(&sorted, results, &mut targets)?;
+
     let mut index = String::new();
     for sf in &sorted {
         let r = sf.inline(&[key("useful_for")], &sf.spec.useful_for)?;
@@ -241,5 +247,7 @@ pub fn build(specs: &[SpecFile], results: &Results) -> Result<Overview, DocError
         atomicity,
         index,
         targets: targets.into_vec(),
+        kernel_side,
+        map_create: crate::usage::map_create(),
     })
 }

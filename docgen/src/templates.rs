@@ -70,13 +70,50 @@ fn indent(v: &Value, args: &HashMap<String, Value>) -> tera::Result<Value> {
     ))
 }
 
-pub fn engine() -> Result<Tera, DocError> {
+/// `{{ code(src="conformance/examples/c/FILE.c#REGION") }}`: a
+/// `.. code-block:: c` holding a marked region of a file the suite
+/// compiles and runs (`spec::prog::example_region`), so that no code on a
+/// page is text that never ran. `roots` are the directories a path may be
+/// relative to (the ancestors of the spec directory); the first that holds
+/// the file wins.
+fn code_function(roots: Vec<std::path::PathBuf>) -> impl tera::Function {
+    move |args: &HashMap<String, Value>| -> tera::Result<Value> {
+        let r = str_arg(args, "src")?;
+        Ok(Value::String(
+            code_block(&roots, r).map_err(tera::Error::msg)?,
+        ))
+    }
+}
+
+/// The RST code block of example reference `r` (`PATH#REGION`).
+pub fn code_block(roots: &[std::path::PathBuf], r: &str) -> Result<String, String> {
+    let (file, region) = mapspec_spec::prog::split_example_ref(r);
+    let src = roots
+        .iter()
+        .map(|d| d.join(file))
+        .find(|p| p.is_file())
+        .and_then(|p| std::fs::read_to_string(p).ok())
+        .ok_or_else(|| format!("example file `{file}` not found"))?;
+    let code = match region {
+        Some(name) => {
+            mapspec_spec::prog::example_region(&src, name).map_err(|m| format!("{file}: {m}"))?
+        }
+        None => src,
+    };
+    Ok(format!(
+        ".. code-block:: c\n\n{}",
+        rst::indent(code.trim_end(), "   ").trim_end()
+    ))
+}
+
+pub fn engine(roots: Vec<std::path::PathBuf>) -> Result<Tera, DocError> {
     let mut t = Tera::default();
     t.autoescape_on(Vec::new());
     t.add_raw_templates(TEMPLATES.iter().copied())
         .map_err(|e| tera_error("(loading)", e))?;
     t.register_filter("heading", heading);
     t.register_filter("indent", indent);
+    t.register_function("code", code_function(roots));
     Ok(t)
 }
 

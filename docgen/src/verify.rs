@@ -109,10 +109,40 @@ fn evidence(s: &str) -> String {
     }
 }
 
-/// The counts of a statistical check, one literal per count so that the
-/// line can wrap between them.
+/// The counts of a statistical check. The two shapes the runner reports
+/// are worded (a counter race: `runs` and `lost`; a torn-value check:
+/// `reads` and `torn_reads`); any other is printed as its counts, one
+/// literal each so that the line can wrap between them.
 fn measurement(v: &serde_json::Value) -> Option<String> {
     let obj = v.as_object()?;
+    let n = |k: &str| obj.get(k).and_then(|v| v.as_u64());
+    let budget = n("budget_ms")
+        .map(|b| format!(", budget {b} ms"))
+        .unwrap_or_default();
+    if let (Some(runs), Some(lost)) = (n("runs"), n("lost")) {
+        let how = match (n("threads"), n("repeat"), n("rounds")) {
+            (Some(t), Some(r), Some(k)) => format!(
+                " ({t} threads × {r} runs per round, {k} round{}{budget})",
+                if k == 1 { "" } else { "s" }
+            ),
+            _ => String::new(),
+        };
+        return Some(format!("{lost} of {runs} increments lost{how}"));
+    }
+    if let (Some(reads), Some(torn)) = (n("reads"), n("torn_reads")) {
+        let writes = n("writes")
+            .or(n("program_runs"))
+            .map(|w| format!(" against {w} writes"))
+            .unwrap_or_default();
+        return Some(format!(
+            "{torn} of {reads} lookups torn{writes}{}",
+            if budget.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", &budget[2..])
+            }
+        ));
+    }
     let mut parts: Vec<String> = obj
         .iter()
         .map(|(k, v)| match v {
@@ -166,6 +196,14 @@ impl Results {
         let mut v: Vec<String> = self.kernels.iter().map(|k| k.name.clone()).collect();
         v.dedup();
         v
+    }
+
+    /// Every kernel's result for the claim `global_id`, in kernel order.
+    pub fn observations(&self, global_id: &str) -> Vec<(&Kernel, &ClaimResult)> {
+        self.by_claim
+            .get(global_id)
+            .map(|v| v.iter().map(|o| (&o.kernel, &o.result)).collect())
+            .unwrap_or_default()
     }
 
     /// Claim ids that have results but no claim in `specs`: results from an
