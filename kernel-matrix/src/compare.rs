@@ -82,6 +82,37 @@ pub fn diff_reports(old: &RunReport, new: &RunReport) -> Vec<String> {
     out
 }
 
+/// Whether every difference between two reports of one kernel is in a
+/// statistical claim (one that reports a `measurement`): a race that was not
+/// observed within its budget this time, say. Such drift earns one more
+/// boot before it is reported; any other difference never does.
+pub fn only_statistical_drift(old: &RunReport, new: &RunReport) -> bool {
+    let (o, n) = (normalized(old), normalized(new));
+    if o.kernel != n.kernel || o.quick != n.quick || o.format_version != n.format_version {
+        return false;
+    }
+    let measured = |r: &RunReport, id: &str| {
+        r.results
+            .iter()
+            .any(|c| c.claim == id && c.measurement.is_some())
+    };
+    let index = |r: &RunReport| -> BTreeMap<String, ClaimResult> {
+        r.results
+            .iter()
+            .map(|c| (c.claim.clone(), c.clone()))
+            .collect()
+    };
+    let (a, b) = (index(&o), index(&n));
+    if a.len() != b.len() || a.keys().ne(b.keys()) {
+        return false;
+    }
+    let differing: Vec<&String> = a.keys().filter(|id| a.get(*id) != b.get(*id)).collect();
+    !differing.is_empty()
+        && differing
+            .iter()
+            .all(|id| measured(old, id) || measured(new, id))
+}
+
 /// The results file name of a report.
 pub fn file_name(r: &RunReport) -> String {
     format!("{}.json", r.kernel.release)
@@ -201,6 +232,24 @@ mod tests {
         assert!(d[0].contains("hash/a") && d[0].contains("\"pass\" -> \"fail\""));
         assert!(d[1].contains("hash/b") && d[1].contains("not produced now"));
         assert!(d[2].contains("hash/c") && d[2].contains("new"));
+    }
+
+    #[test]
+    fn only_statistical_drift_is_recognised() {
+        let old = report(
+            "r",
+            vec![
+                claim("a/x", Status::Pass, None),
+                claim("a/race", Status::Pass, Some(3)),
+            ],
+        );
+        let mut racy = old.clone();
+        racy.results[1] = claim("a/race", Status::Fail, Some(0));
+        assert!(only_statistical_drift(&old, &racy));
+        let mut real = racy.clone();
+        real.results[0] = claim("a/x", Status::Fail, None);
+        assert!(!only_statistical_drift(&old, &real));
+        assert!(!only_statistical_drift(&old, &old));
     }
 
     #[test]
