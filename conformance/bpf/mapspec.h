@@ -40,6 +40,20 @@ static __always_inline struct mapspec_args *mapspec_args(struct __sk_buff *ctx)
 	return a;
 }
 
+/* The same argument block for XDP programs (bpf_redirect_map() is an XDP
+ * helper): run with repeat 1 only. */
+static __always_inline struct mapspec_args *mapspec_xdp_args(struct xdp_md *ctx)
+{
+	struct mapspec_args *a = (void *)(long)ctx->data;
+
+	if ((void *)(a + 1) > (void *)(long)ctx->data_end)
+		return 0;
+	return a;
+}
+
+/* <errno.h> is not for the BPF target. */
+#define MAPSPEC_ENOENT 2
+
 char LICENSE[] SEC("license") = "GPL";
 
 #endif

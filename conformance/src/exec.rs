@@ -957,6 +957,16 @@ fn resolve_fixtures(
                     resolve_datum(d, fx, trace)?;
                 }
             }
+            Step::ProgRun(o) => {
+                for d in o
+                    .key
+                    .iter_mut()
+                    .chain(o.value.iter_mut())
+                    .chain(o.out.iter_mut())
+                {
+                    resolve_datum(d, fx, trace)?;
+                }
+            }
             _ => {}
         }
     }

@@ -8,6 +8,7 @@
 //! | name | object |
 //! |---|---|
 //! | `prog` | a loaded `BPF_PROG_TYPE_SOCKET_FILTER` program (`r0 = 0; exit`) |
+//! | `tc_prog` | a loaded `BPF_PROG_TYPE_SCHED_CLS` program (`r0 = 0; exit`), a tail call target for tc programs |
 //! | `xdp_devmap_prog` | an XDP program with expected attach type `BPF_XDP_DEVMAP` |
 //! | `xdp_cpumap_prog` | an XDP program with expected attach type `BPF_XDP_CPUMAP` |
 //! | `map` | a `BPF_MAP_TYPE_ARRAY` with key_size 4, value_size 4, max_entries 1 |
@@ -239,6 +240,7 @@ fn owned(ret: i64, name: &str, what: &str) -> Result<OwnedFd, FixtureError> {
 fn make(name: &str) -> Result<Made, FixtureError> {
     match name {
         "prog" => prog(name, libbpf_sys::BPF_PROG_TYPE_SOCKET_FILTER, None, 0),
+        "tc_prog" => prog(name, libbpf_sys::BPF_PROG_TYPE_SCHED_CLS, None, 0),
         "xdp_devmap_prog" => prog(
             name,
             libbpf_sys::BPF_PROG_TYPE_XDP,

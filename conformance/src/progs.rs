@@ -57,6 +57,16 @@ impl MapRef<'_> {
     fn stride(&self) -> usize {
         self.value_size.div_ceil(8) * 8
     }
+    /// Size of the value a program exchanges through the argument packet:
+    /// the map's value_size, or a u64 for maps without values (ring
+    /// buffers), whose programs pass records and counts there.
+    fn arg_value_size(&self) -> usize {
+        if self.value_size == 0 {
+            8
+        } else {
+            self.value_size
+        }
+    }
     fn user_value_size(&self) -> usize {
         if self.percpu {
             self.stride() * self.ncpu
@@ -140,6 +150,9 @@ fn verifier_reason(log: &str) -> Option<String> {
 pub struct Loaded {
     obj: NonNull<libbpf_sys::bpf_object>,
     prog_fd: i32,
+    /// A BPF_PROG_TYPE_SYSCALL program (`SEC("syscall")`, sleepable): the
+    /// argument block is its context, not a packet.
+    syscall: bool,
 }
 
 // SAFETY: a loaded bpf_object is only read (program fd) after loading;
@@ -195,7 +208,11 @@ pub fn load(program: &str, map: BorrowedFd<'_>) -> Result<Loaded, (Outcome, Stri
     // SAFETY: obj is an opened, not yet loaded object that we own.
     let ret = unsafe { libbpf_sys::bpf_object__load(obj.as_ptr()) };
     // Owns the object from here on: dropped (and closed) on every return.
-    let mut loaded = Loaded { obj, prog_fd: -1 };
+    let mut loaded = Loaded {
+        obj,
+        prog_fd: -1,
+        syscall: false,
+    };
     if ret < 0 {
         let log = take_log();
         let why = verifier_reason(&log).unwrap_or_default();
@@ -203,12 +220,15 @@ pub fn load(program: &str, map: BorrowedFd<'_>) -> Result<Loaded, (Outcome, Stri
     }
     let name = CString::new(program).unwrap_or_default();
     // SAFETY: obj is loaded; the program pointer lives as long as obj.
-    let fd = unsafe {
+    let (fd, syscall) = unsafe {
         let p = libbpf_sys::bpf_object__find_program_by_name(obj.as_ptr(), name.as_ptr());
         if p.is_null() {
-            -1
+            (-1, false)
         } else {
-            libbpf_sys::bpf_program__fd(p)
+            (
+                libbpf_sys::bpf_program__fd(p),
+                libbpf_sys::bpf_program__type(p) == libbpf_sys::BPF_PROG_TYPE_SYSCALL,
+            )
         }
     };
     if fd < 0 {
@@ -218,12 +238,27 @@ pub fn load(program: &str, map: BorrowedFd<'_>) -> Result<Loaded, (Outcome, Stri
         ));
     }
     loaded.prog_fd = fd;
+    loaded.syscall = syscall;
     Ok(loaded)
 }
 
 /// One BPF_PROG_TEST_RUN: the outcome, the program's return value and the
 /// packet as the program left it.
 pub fn test_run(l: &Loaded, data: &[u8], repeat: u32) -> (Outcome, u32, Vec<u8>) {
+    if l.syscall {
+        // The context goes in as ctx_in and comes back in the same
+        // buffer; syscall programs take no packet and no repeat.
+        let mut ctx = data.to_vec();
+        let mut opts = libbpf_sys::bpf_test_run_opts {
+            sz: std::mem::size_of::<libbpf_sys::bpf_test_run_opts>() as _,
+            ctx_in: ctx.as_mut_ptr() as _,
+            ctx_size_in: ctx.len() as _,
+            ..Default::default()
+        };
+        // SAFETY: ctx outlives the call and its size is given.
+        let ret = unsafe { libbpf_sys::bpf_prog_test_run_opts(l.prog_fd, &mut opts) };
+        return (Outcome::from_ret(ret), opts.retval, ctx);
+    }
     let mut out = vec![0u8; data.len()];
     let mut opts = libbpf_sys::bpf_test_run_opts {
         sz: std::mem::size_of::<libbpf_sys::bpf_test_run_opts>() as _,
@@ -265,7 +300,7 @@ fn args_packet(m: &MapRef, op: &ProgRunOp) -> Result<Vec<u8>, Verdict> {
         pkt[OFF_KEY..OFF_KEY + k.len()].copy_from_slice(&k);
     }
     if let Some(v) = &op.value {
-        let v = encode(v, m.value_size.min(VALUE_MAX))?;
+        let v = encode(v, m.arg_value_size().min(VALUE_MAX))?;
         pkt[OFF_VALUE..OFF_VALUE + v.len()].copy_from_slice(&v);
     }
     Ok(pkt)
@@ -439,7 +474,7 @@ fn prog_run(m: &MapRef, op: &ProgRunOp, r: &mut Record) -> StepResult {
     if let Some(want) = &op.out {
         // map_lookup copies the first 8 bytes through the pointer; pop
         // and peek copy the whole value: compare the first u64.
-        let n = m.value_size.min(8);
+        let n = m.arg_value_size().min(8);
         let w = encode(want, n)?;
         let seen = &out[OFF_VALUE..OFF_VALUE + n];
         let what = format!("{what}: value the program read");

@@ -118,6 +118,7 @@ symbolic!(
 /// them per check (see `conformance/src/fixtures.rs` for what each is).
 pub const FIXTURES: &[&str] = &[
     "prog",
+    "tc_prog",
     "xdp_devmap_prog",
     "xdp_cpumap_prog",
     "map",
@@ -137,7 +138,13 @@ pub const FIXTURES: &[&str] = &[
 ];
 
 /// Fixtures that have a kernel id (`{id: NAME}`).
-pub const ID_FIXTURES: &[&str] = &["prog", "xdp_devmap_prog", "xdp_cpumap_prog", "map"];
+pub const ID_FIXTURES: &[&str] = &[
+    "prog",
+    "tc_prog",
+    "xdp_devmap_prog",
+    "xdp_cpumap_prog",
+    "map",
+];
 
 /// Socket fixtures, which have a cookie (`{cookie: NAME}`).
 pub const SOCKET_FIXTURES: &[&str] = &[

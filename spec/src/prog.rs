@@ -31,6 +31,28 @@ pub const PROGRAMS: &[&str] = &[
     "counter_plain",
     "locked_writer",
     "plain_writer",
+    "bloom_push",
+    "bloom_peek",
+    "lookup_u32",
+    "redirect_map_tc",
+    "redirect_map_xdp",
+    "ringbuf_output",
+    "ringbuf_reserve",
+    "user_ringbuf_drain",
+    "inner_add",
+    "sock_lookup",
+    "sock_copy",
+    "sk_storage_get",
+    "sk_storage_create",
+    "inode_storage_get",
+    "perf_output",
+    "under_cgroup",
+    "tail_call",
+    "get_stackid",
+    "select_reuseport",
+    "get_local_storage",
+    "arena_alloc",
+    "arena_alloc_free",
 ];
 
 /// BPF_PROG_LOAD of one program with its `target` map bound to the claim's
@@ -55,7 +77,8 @@ pub struct ProgRunOp {
     /// The key the program passes to the helper (sized by the map's key_size).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key: Option<Datum>,
-    /// The value the program passes to update/push (sized by value_size).
+    /// The value the program passes to update/push (sized by value_size;
+    /// 8 bytes for maps without values).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<Datum>,
     /// The helper's flags argument (update, push).
@@ -76,7 +99,8 @@ pub struct ProgRunOp {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub returns: Option<Outcome>,
     /// The value the program read (lookup, pop, peek): its first
-    /// `min(value_size, 8)` bytes, as an integer.
+    /// `min(value_size, 8)` bytes, as an integer (8 bytes for maps without
+    /// values, such as ring buffers).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub out: Option<Datum>,
     /// The program's return value (TC_ACT_OK is 0, TC_ACT_SHOT 2).

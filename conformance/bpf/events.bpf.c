@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The helpers of the fd arrays and STACK_TRACE from a tc program:
+ * bpf_perf_event_output() (PERF_EVENT_ARRAY), bpf_skb_under_cgroup()
+ * (CGROUP_ARRAY), bpf_tail_call() (PROG_ARRAY), bpf_get_stackid()
+ * (STACK_TRACE), bpf_sk_select_reuseport() (REUSEPORT_SOCKARRAY) and
+ * bpf_get_local_storage() (CGROUP_STORAGE).
+ */
+#include "mapspec.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(max_entries, 4);
+} target SEC(".maps");
+
+// mapspec:example:begin perf-event-output
+SEC("tc")
+int perf_output(struct __sk_buff *ctx)
+{
+	struct mapspec_args *a = mapspec_args(ctx);
+	__u64 record;
+	__u32 index;
+
+	if (!a)
+		return TC_ACT_SHOT;
+	__builtin_memcpy(&index, a->key, sizeof(index));
+	__builtin_memcpy(&record, a->value, sizeof(record));
+	/* Writes the record to the perf event in slot `index`: 0,
+	 * -ENOENT for an empty slot, -E2BIG past max_entries,
+	 * -EOPNOTSUPP when the event is not active on this CPU. */
+	a->ret = (int)bpf_perf_event_output(ctx, &target, index, &record,
+					    sizeof(record));
+	return TC_ACT_OK;
+}
+// mapspec:example:end perf-event-output
+
+// mapspec:example:begin skb-under-cgroup
+SEC("tc")
+int under_cgroup(struct __sk_buff *ctx)
+{
+	struct mapspec_args *a = mapspec_args(ctx);
+	__u32 index;
+	__s64 ret;
+
+	if (!a)
+		return TC_ACT_SHOT;
+	__builtin_memcpy(&index, a->key, sizeof(index));
+	/* 1 when the packet's socket is in the cgroup of slot `index` or
+	 * below it, 0 when not, -EAGAIN for an empty slot, -E2BIG past
+	 * max_entries. */
+	ret = (int)bpf_skb_under_cgroup(ctx, &target, index);
+	a->ret = ret;
+	__builtin_memcpy(a->value, &ret, sizeof(ret));
+	return TC_ACT_OK;
+}
+// mapspec:example:end skb-under-cgroup
+
+// mapspec:example:begin tail-call
+SEC("tc")
+int tail_call(struct __sk_buff *ctx)
+{
+	struct mapspec_args *a = mapspec_args(ctx);
+	__u32 index;
+
+	if (!a)
+		return TC_ACT_SHOT;
+	__builtin_memcpy(&index, a->key, sizeof(index));
+	/* Does not return when slot `index` holds a program: that program
+	 * runs instead, and its return value is this program's. */
+	bpf_tail_call(ctx, &target, index);
+	/* An empty slot or an index past max_entries: execution goes on. */
+	return TC_ACT_SHOT;
+}
+// mapspec:example:end tail-call
+
+SEC("tc")
+int get_stackid(struct __sk_buff *ctx)
+{
+	return bpf_get_stackid(ctx, &target, 0) < 0 ? TC_ACT_SHOT : TC_ACT_OK;
+}
+
+SEC("tc")
+int select_reuseport(struct __sk_buff *ctx)
+{
+	__u32 key = 0;
+
+	return bpf_sk_select_reuseport((void *)ctx, &target, &key, 0) ? TC_ACT_SHOT : TC_ACT_OK;
+}
+
+SEC("tc")
+int get_local_storage(struct __sk_buff *ctx)
+{
+	return bpf_get_local_storage(&target, 0) ? TC_ACT_OK : TC_ACT_SHOT;
+}

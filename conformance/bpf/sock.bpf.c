@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * SOCKMAP and SOCKHASH from a tc program: a lookup returns a referenced
+ * socket that the program must release, and an update takes a socket
+ * pointer, not bytes.
+ */
+#include "mapspec.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SOCKMAP);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(max_entries, 4);
+} target SEC(".maps");
+
+// mapspec:example:begin sock-lookup-update
+SEC("tc")
+int sock_lookup(struct __sk_buff *ctx)
+{
+	struct mapspec_args *a = mapspec_args(ctx);
+	struct bpf_sock *sk;
+	__u32 key;
+
+	if (!a)
+		return TC_ACT_SHOT;
+	__builtin_memcpy(&key, a->key, sizeof(key));
+	/* A reference to the socket, or NULL. */
+	sk = bpf_map_lookup_elem(&target, &key);
+	if (!sk) {
+		a->ret = -MAPSPEC_ENOENT;
+		return TC_ACT_OK;
+	}
+	a->ret = 0;
+	/* The verifier rejects a program that can exit holding it. */
+	bpf_sk_release(sk);
+	return TC_ACT_OK;
+}
+
+SEC("tc")
+int sock_copy(struct __sk_buff *ctx)
+{
+	struct mapspec_args *a = mapspec_args(ctx);
+	struct bpf_sock *sk;
+	__u32 from, to;
+
+	if (!a)
+		return TC_ACT_SHOT;
+	__builtin_memcpy(&from, a->key, sizeof(from));
+	__builtin_memcpy(&to, a->value, sizeof(to));
+	sk = bpf_map_lookup_elem(&target, &from);
+	if (!sk) {
+		a->ret = -MAPSPEC_ENOENT;
+		return TC_ACT_OK;
+	}
+	/* The value of a program-side update is the socket itself. */
+	a->ret = (int)bpf_map_update_elem(&target, &to, sk, a->flags);
+	bpf_sk_release(sk);
+	return TC_ACT_OK;
+}
+// mapspec:example:end sock-lookup-update
