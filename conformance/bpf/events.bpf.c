@@ -94,3 +94,18 @@ int get_local_storage(struct __sk_buff *ctx)
 {
 	return bpf_get_local_storage(&target, 0) ? TC_ACT_OK : TC_ACT_SHOT;
 }
+
+// mapspec:example:begin cgroup-local-storage
+/* A cgroup skb program: bpf_get_local_storage() returns this program's
+ * value for the cgroup it runs in. BPF_PROG_TEST_RUN gives each run a
+ * fresh zeroed value. The program cannot write the packet, so the answer
+ * is the return value: 1 when the value was zero before the increment. */
+SEC("cgroup_skb/ingress")
+int cgroup_storage_count(struct __sk_buff *ctx)
+{
+	__u64 *v = bpf_get_local_storage(&target, 0);
+
+	*v += 1;
+	return *v == 1 ? 1 : 0;
+}
+// mapspec:example:end cgroup-local-storage

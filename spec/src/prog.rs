@@ -51,6 +51,7 @@ pub const PROGRAMS: &[&str] = &[
     "get_stackid",
     "select_reuseport",
     "get_local_storage",
+    "cgroup_storage_count",
     "arena_alloc",
     "arena_alloc_free",
 ];
