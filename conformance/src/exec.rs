@@ -791,12 +791,12 @@ impl Runner<'_> {
             "budget_ms": op.budget_ms, "reads": reads, "writes": writes, "torn_reads": torn,
             "read_errors": read_err, "write_errors": write_err,
         }));
-        let what = format!(
-            "{reads} lookups against {writes} updates in {} ms",
-            op.budget_ms
-        );
+        // Counts go to the measurement; the trace reads the same on every
+        // run with the same verdict (see progs::torn_verdict).
+        let what = format!("lookups against updates for {} ms", op.budget_ms);
         self.trace.push(format!(
-            "{what}: {torn} torn, {read_err} read errors, {write_err} write errors"
+            "{what}: {} (counts in the measurement)",
+            crate::progs::torn_verdict(torn, op.torn_at_least, op.torn_at_most)
         ));
         if read_err > 0 || write_err > 0 || reads == 0 || writes == 0 {
             return Err(Verdict::Fail {

@@ -581,12 +581,20 @@ fn prog_race(m: &MapRef, op: &ProgRaceOp, r: &mut Record) -> StepResult {
         "runs": runs, "counted": counted, "lost": lost, "worst_round_lost": worst,
         "percpu": m.percpu,
     }));
+    // The counts vary from run to run and live in the measurement; what is
+    // traced must read the same on every run with the same verdict, or the
+    // matrix's --check could never be clean.
     let what = format!(
-        "{} from {threads} threads x {} runs, {rounds} rounds in {elapsed} ms",
-        op.program, op.repeat
+        "{} from {threads} threads x {} runs per round, budget {} ms",
+        op.program, op.repeat, op.budget_ms
     );
     r.trace.push(format!(
-        "{what}: {runs} runs, counter reached {counted}, {lost} lost"
+        "{what}: {} (counts in the measurement)",
+        match (op.lost_at_least, op.lost_at_most) {
+            (Some(min), _) if lost >= min => format!("at least {min} lost"),
+            (_, Some(max)) if lost <= max => format!("at most {max} lost"),
+            _ => "bound not met".to_string(),
+        }
     ));
     if let Some(f) = failures.first() {
         return Err(mismatch(
@@ -616,6 +624,17 @@ fn prog_race(m: &MapRef, op: &ProgRaceOp, r: &mut Record) -> StepResult {
         }
     }
     Ok(())
+}
+
+/// A torn-read count in words that do not change from run to run while the
+/// verdict does not.
+pub(crate) fn torn_verdict(torn: u64, at_least: Option<u64>, at_most: Option<u64>) -> String {
+    match (at_least, at_most) {
+        (Some(min), _) if torn >= min => format!("at least {min} torn reads"),
+        (_, Some(max)) if torn <= max => format!("at most {max} torn reads"),
+        (None, None) => "torn reads counted, no bound".to_string(),
+        _ => "bound not met".to_string(),
+    }
 }
 
 fn prog_torn(m: &MapRef, op: &ProgTornOp, r: &mut Record) -> StepResult {
@@ -702,7 +721,7 @@ fn prog_torn(m: &MapRef, op: &ProgTornOp, r: &mut Record) -> StepResult {
         "reads": reads, "torn_reads": torn, "read_errors": read_err,
     }));
     let what = format!(
-        "{reads} lookups{} against {runs} runs of {} in {} ms",
+        "lookups{} against runs of {} for {} ms",
         if flags != 0 {
             format!(" ({})", op.flags.names())
         } else {
@@ -711,8 +730,10 @@ fn prog_torn(m: &MapRef, op: &ProgTornOp, r: &mut Record) -> StepResult {
         op.program,
         op.budget_ms
     );
-    r.trace
-        .push(format!("{what}: {torn} torn, {read_err} lookup errors"));
+    r.trace.push(format!(
+        "{what}: {} (counts in the measurement)",
+        torn_verdict(torn, op.torn_at_least, op.torn_at_most)
+    ));
     if let Some(e) = *run_err.lock().unwrap() {
         return Err(mismatch(
             &format!("{what}: BPF_PROG_TEST_RUN"),

@@ -190,6 +190,7 @@ pub fn main_as_init(specs_dir: &Path, run: impl FnOnce(&[MapSpec]) -> RunReport)
         fail("`matrix __guest` only runs as PID 1 of a matrix guest");
     }
     setup();
+    let loading = std::time::Instant::now();
     let specs = match mapspec_spec::load_dir(specs_dir) {
         Ok(s) => s,
         Err(e) => fail(&format!(
@@ -197,7 +198,11 @@ pub fn main_as_init(specs_dir: &Path, run: impl FnOnce(&[MapSpec]) -> RunReport)
             specs_dir.display()
         )),
     };
-    say(&format!("running {} specs", specs.len()));
+    say(&format!(
+        "running {} specs (loaded in {} ms)",
+        specs.len(),
+        loading.elapsed().as_millis()
+    ));
     let report = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(&specs))) {
         // Timings travel to the host for `matrix --timings`; the host
         // strips them before anything is written or compared.

@@ -118,6 +118,9 @@ pub fn boot(b: &Boot<'_>, mut tick: impl FnMut(&str)) -> Result<BootOutput, Matr
             "-display",
             "none",
             "-no-reboot",
+            // Names the vCPU threads (`CPU n/TCG`) so pin_vcpus finds them.
+            "-name",
+            "mapspec,debug-threads=on",
         ])
         .arg("-kernel")
         .arg(b.kernel)
@@ -157,7 +160,15 @@ pub fn boot(b: &Boot<'_>, mut tick: impl FnMut(&str)) -> Result<BootOutput, Matr
         }
         s
     });
+    let mut pinned = false;
+    // Successive boots start their vCPU 0 on successive host CPUs, so that
+    // two guests' busiest vCPUs do not share one core.
+    static NEXT_BOOT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let offset = NEXT_BOOT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let exit_code = loop {
+        if !pinned && b.accel == Accel::Tcg {
+            pinned = pin_vcpus(child.id(), offset) >= b.smp as usize;
+        }
         match child.try_wait() {
             Ok(Some(st)) => break st.code(),
             Ok(None) => {}
@@ -183,6 +194,43 @@ pub fn boot(b: &Boot<'_>, mut tick: impl FnMut(&str)) -> Result<BootOutput, Matr
         results: std::fs::read(&results).unwrap_or_default(),
         stderr,
     })
+}
+
+/// Put vCPU n of a TCG guest on host CPU n + offset (modulo the host's CPUs).
+/// Without it, the host scheduler balances threads by count and may keep
+/// both vCPUs of one guest on one core for seconds while another guest
+/// has the other: the guest's two CPUs then never run at the same time,
+/// and races the concurrency claims rely on (two programs incrementing
+/// one counter) cannot happen at all. Returns how many vCPU threads
+/// (named `CPU n/TCG` by qemu) were found and pinned.
+fn pin_vcpus(pid: u32, offset: usize) -> usize {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return 0;
+    };
+    let host_cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut found = 0;
+    for t in tasks.flatten() {
+        let comm = std::fs::read_to_string(t.path().join("comm")).unwrap_or_default();
+        let Some(n) = comm
+            .trim()
+            .strip_prefix("CPU ")
+            .and_then(|r| r.split('/').next())
+            .and_then(|n| n.parse::<usize>().ok())
+        else {
+            continue;
+        };
+        let Some(tid) = t.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
+            continue;
+        };
+        // SAFETY: cpu_set_t is plain data; sched_setaffinity only reads it.
+        unsafe {
+            let mut set: libc::cpu_set_t = std::mem::zeroed();
+            libc::CPU_SET((n + offset) % host_cpus, &mut set);
+            libc::sched_setaffinity(tid, std::mem::size_of::<libc::cpu_set_t>(), &set);
+        }
+        found += 1;
+    }
+    found
 }
 
 fn last_line(path: &Path) -> String {
