@@ -171,6 +171,9 @@ fn hex(b: &[u8]) -> String {
 }
 
 struct Runner<'a> {
+    /// Numbers the kernel chose (socket cookies, object ids) and the names
+    /// the trace shows instead, so that reruns read the same.
+    aliases: Vec<(u64, String)>,
     env: &'a Env,
     trace: Vec<String>,
     expected: Vec<String>,
@@ -193,6 +196,20 @@ fn mismatch(what: String, expected: impl ToString, observed: impl ToString) -> V
 }
 
 impl Runner<'_> {
+    /// A value as the trace shows it: by name when it is a cookie or id of
+    /// this check's fixtures, else as `hex` does.
+    fn show(&self, b: &[u8]) -> String {
+        if b.len() <= 8 {
+            let mut v = [0u8; 8];
+            v[..b.len()].copy_from_slice(b);
+            let n = u64::from_le_bytes(v);
+            if let Some((_, name)) = self.aliases.iter().find(|(a, _)| *a == n) {
+                return name.clone();
+            }
+        }
+        hex(b)
+    }
+
     fn check(&mut self, what: String, expect: Outcome, got: Outcome) -> StepResult {
         self.trace.push(format!("{what} -> {got}"));
         self.expected.push(format!("{what} -> {expect}"));
@@ -399,15 +416,15 @@ impl Runner<'_> {
                 String::new()
             };
             self.expected
-                .push(format!("{what} value{cpu} = {}", hex(&w)));
+                .push(format!("{what} value{cpu} = {}", self.show(&w)));
             if w != slot {
                 return Err(Verdict::Fail {
-                    expected: format!("{what} value{cpu} = {}", hex(&w)),
-                    observed: format!("{what} value{cpu} = {}", hex(slot)),
+                    expected: format!("{what} value{cpu} = {}", self.show(&w)),
+                    observed: format!("{what} value{cpu} = {}", self.show(slot)),
                 });
             }
             self.trace
-                .push(format!("{what} value{cpu} = {}", hex(slot)));
+                .push(format!("{what} value{cpu} = {}", self.show(slot)));
         }
         Ok(())
     }
@@ -691,7 +708,11 @@ impl Runner<'_> {
                 "at most {max} distinct keys including [{}], then ENOENT",
                 fmt(&want)
             );
-            let observed = format!("{} keys [{}], then {end}", seen.len(), fmt(&seen));
+            // Sorted: which keys an LRU map keeps, and the order a hash
+            // walks them in, vary from run to run; the claim is about the set.
+            let mut sorted = seen.clone();
+            sorted.sort();
+            let observed = format!("{} keys [{}], then {end}", seen.len(), fmt(&sorted));
             self.trace
                 .push(format!("keys via get_next_key: {observed}"));
             self.expected.push(expected.clone());
@@ -715,14 +736,16 @@ impl Runner<'_> {
         } else {
             "set of keys via get_next_key"
         };
+        // `got` is sorted unless the order is the claim: the walk order of
+        // a hash map changes with its random seed.
         self.trace
-            .push(format!("{what}: [{}], then {end}", fmt(&seen)));
+            .push(format!("{what}: [{}], then {end}", fmt(&got)));
         self.expected
             .push(format!("{what}: [{}], then ENOENT", fmt(&want)));
         if want != got || end != Outcome::Err(Errno::ENOENT) {
             return Err(Verdict::Fail {
                 expected: format!("{what}: [{}], then ENOENT", fmt(&want)),
-                observed: format!("{what}: [{}], then {end}", fmt(&seen)),
+                observed: format!("{what}: [{}], then {end}", fmt(&got)),
             });
         }
         Ok(())
@@ -875,7 +898,12 @@ fn fixture_verdict(e: FixtureError) -> Verdict {
 /// Replace a datum that names a live object (`{fd: ..}`, `{id: ..}`,
 /// `{ifindex: ..}`, `{cookie: ..}`, `{map: ..}`, also inside `{u32s: ..}`)
 /// by its number, creating the object as a fixture of this check.
-fn resolve_datum(d: &mut Datum, fx: &mut Fixtures, trace: &mut Vec<String>) -> Result<(), Verdict> {
+fn resolve_datum(
+    d: &mut Datum,
+    fx: &mut Fixtures,
+    trace: &mut Vec<String>,
+    aliases: &mut Vec<(u64, String)>,
+) -> Result<(), Verdict> {
     let n: u64 = match d {
         Datum::Fd { fd } => {
             let raw = fx.fd(fd).map_err(fixture_verdict)?;
@@ -884,7 +912,10 @@ fn resolve_datum(d: &mut Datum, fx: &mut Fixtures, trace: &mut Vec<String>) -> R
         }
         Datum::Id { id } => {
             let v = fx.id(id).map_err(fixture_verdict)?;
-            trace.push(format!("fixture {id} has id {v}"));
+            // Ids and cookies are counters the kernel hands out; the trace
+            // names them, so that reruns read the same (see Runner::show).
+            trace.push(format!("fixture {id}: id read as id({id})"));
+            aliases.push((v as u64, format!("id({id})")));
             v as u64
         }
         Datum::Ifindex { ifindex } => {
@@ -894,7 +925,10 @@ fn resolve_datum(d: &mut Datum, fx: &mut Fixtures, trace: &mut Vec<String>) -> R
         }
         Datum::Cookie { cookie } => {
             let v = fx.cookie(cookie).map_err(fixture_verdict)?;
-            trace.push(format!("fixture {cookie} has socket cookie {v}"));
+            trace.push(format!(
+                "fixture {cookie}: SO_COOKIE read as cookie({cookie})"
+            ));
+            aliases.push((v, format!("cookie({cookie})")));
             v
         }
         Datum::Map { map } => {
@@ -910,7 +944,7 @@ fn resolve_datum(d: &mut Datum, fx: &mut Fixtures, trace: &mut Vec<String>) -> R
         }
         Datum::U32s { u32s } => {
             for w in u32s.iter_mut() {
-                resolve_datum(w, fx, trace)?;
+                resolve_datum(w, fx, trace, aliases)?;
             }
             return Ok(());
         }
@@ -925,6 +959,7 @@ fn resolve_fixtures(
     steps: &mut [Step],
     fx: &mut Fixtures,
     trace: &mut Vec<String>,
+    aliases: &mut Vec<(u64, String)>,
 ) -> Result<(), Verdict> {
     for step in steps {
         match step {
@@ -936,12 +971,12 @@ fn resolve_fixtures(
                     .chain(o.input.iter_mut())
                     .chain(o.per_cpu.iter_mut().flatten())
                 {
-                    resolve_datum(d, fx, trace)?;
+                    resolve_datum(d, fx, trace, aliases)?;
                 }
             }
             Step::GetNextKey(o) => {
                 for d in o.key.iter_mut().chain(o.next.iter_mut()) {
-                    resolve_datum(d, fx, trace)?;
+                    resolve_datum(d, fx, trace, aliases)?;
                 }
             }
             Step::LookupBatch(o)
@@ -954,7 +989,7 @@ fn resolve_fixtures(
                     .chain(o.values.iter_mut())
                     .chain(o.got_keys.iter_mut().flatten())
                 {
-                    resolve_datum(d, fx, trace)?;
+                    resolve_datum(d, fx, trace, aliases)?;
                 }
             }
             Step::ProgRun(o) => {
@@ -964,7 +999,7 @@ fn resolve_fixtures(
                     .chain(o.value.iter_mut())
                     .chain(o.out.iter_mut())
                 {
-                    resolve_datum(d, fx, trace)?;
+                    resolve_datum(d, fx, trace, aliases)?;
                 }
             }
             _ => {}
@@ -985,12 +1020,18 @@ pub fn execute(program: &Program, env: &Env) -> Execution {
         fixtures: Fixtures::default(),
         mappings: Vec::new(),
         refusal: program.refusal,
+        aliases: Vec::new(),
     };
     let mut program = program.clone();
     let verdict = (|| -> Result<(), Verdict> {
-        resolve_fixtures(&mut program.steps, &mut r.fixtures, &mut r.trace)?;
+        resolve_fixtures(
+            &mut program.steps,
+            &mut r.fixtures,
+            &mut r.trace,
+            &mut r.aliases,
+        )?;
         if let Some(d) = program.attrs.inner_map_fd.as_mut() {
-            resolve_datum(d, &mut r.fixtures, &mut r.trace)?;
+            resolve_datum(d, &mut r.fixtures, &mut r.trace, &mut r.aliases)?;
         }
         let program = &program;
         let Some(map) = r.create(program)? else {
