@@ -333,6 +333,17 @@ fn check(r: &mut Record, what: String, expect: Outcome, got: Outcome) -> StepRes
     }
 }
 
+/// The map type of a map fd, from BPF_OBJ_GET_INFO_BY_FD.
+fn map_type_of(fd: BorrowedFd<'_>) -> Option<u32> {
+    // SAFETY: info is plain data sized by len; the fd is valid while borrowed.
+    unsafe {
+        let mut info: libbpf_sys::bpf_map_info = std::mem::zeroed();
+        let mut len = std::mem::size_of::<libbpf_sys::bpf_map_info>() as u32;
+        let rc = libbpf_sys::bpf_map_get_info_by_fd(fd.as_raw_fd(), &mut info, &mut len);
+        (rc == 0).then_some(info.type_)
+    }
+}
+
 fn load_checked(
     m: &MapRef,
     program: &str,
@@ -340,6 +351,17 @@ fn load_checked(
     r: &mut Record,
 ) -> Result<Option<Loaded>, Verdict> {
     let what = format!("BPF_PROG_LOAD({program}, target = the claim's map)");
+    if map_type_of(m.fd) == Some(libbpf_sys::BPF_MAP_TYPE_STRUCT_OPS) {
+        // libbpf treats a struct_ops map in an object as one it must fill
+        // from the object's own struct_ops section, which a rebound map
+        // lacks: bpf_object__load() then dereferences NULL. An error,
+        // never a verdict: no program was loaded.
+        return Err(Verdict::Error {
+            message: format!(
+                "{what}: libbpf cannot bind a struct_ops map into a program object; no kernel-side check can use one"
+            ),
+        });
+    }
     match load(program, m.fd) {
         Ok(l) => {
             check(r, what, expect, Outcome::Ok)?;
