@@ -125,6 +125,37 @@ fn template_args(t: &InnerMap) -> CreateArgs {
     }
 }
 
+/// The verdict of a statistical count against the spec's bounds: `count`
+/// is (the number, its unit, out of how many), e.g. `(3, "lost", Some(N))`.
+pub(crate) fn check_bounds(
+    expected: &mut Vec<String>,
+    what: &str,
+    count: (u64, &str, Option<u64>),
+    at_least: Option<u64>,
+    at_most: Option<u64>,
+) -> StepResult {
+    let (n, unit, of) = count;
+    let observed = match of {
+        Some(total) => format!("{n} {unit} of {total}"),
+        None => format!("{n} {unit}"),
+    };
+    for (bound, holds, words) in [
+        (at_most, at_most.is_none_or(|m| n <= m), "at most"),
+        (at_least, at_least.is_none_or(|m| n >= m), "at least"),
+    ] {
+        let Some(b) = bound else { continue };
+        expected.push(format!("{what}: {words} {b} {unit}"));
+        if !holds {
+            return Err(mismatch(
+                what.to_string(),
+                format!("{words} {b} {unit}"),
+                observed,
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// `base + n * step` for each of `n` CPUs (integer values only).
 fn per_cpu_values(base: &Datum, step: u64, n: usize) -> Result<Vec<Datum>, Verdict> {
     match base {
@@ -827,27 +858,13 @@ impl Runner<'_> {
                 observed: format!("{what}: {read_err} lookup errors, {write_err} update errors"),
             });
         }
-        if let Some(max) = op.torn_at_most {
-            self.expected.push(format!("at most {max} torn reads"));
-            if torn > max {
-                return Err(mismatch(
-                    what,
-                    format!("at most {max} torn reads"),
-                    format!("{torn} torn reads"),
-                ));
-            }
-        }
-        if let Some(min) = op.torn_at_least {
-            self.expected.push(format!("at least {min} torn reads"));
-            if torn < min {
-                return Err(mismatch(
-                    what,
-                    format!("at least {min} torn reads"),
-                    format!("{torn} torn reads"),
-                ));
-            }
-        }
-        Ok(())
+        check_bounds(
+            &mut self.expected,
+            &what,
+            (torn, "torn reads", None),
+            op.torn_at_least,
+            op.torn_at_most,
+        )
     }
 
     fn step(&mut self, m: &Map, step: &Step) -> StepResult {

@@ -625,27 +625,13 @@ fn prog_race(m: &MapRef, op: &ProgRaceOp, r: &mut Record) -> StepResult {
             f.to_string(),
         ));
     }
-    if let Some(max) = op.lost_at_most {
-        r.expected.push(format!("{what}: at most {max} lost"));
-        if lost > max {
-            return Err(mismatch(
-                &what,
-                format!("at most {max} lost"),
-                format!("{lost} lost of {runs}"),
-            ));
-        }
-    }
-    if let Some(min) = op.lost_at_least {
-        r.expected.push(format!("{what}: at least {min} lost"));
-        if lost < min {
-            return Err(mismatch(
-                &what,
-                format!("at least {min} lost"),
-                format!("{lost} lost of {runs}"),
-            ));
-        }
-    }
-    Ok(())
+    crate::exec::check_bounds(
+        r.expected,
+        &what,
+        (lost, "lost", Some(runs)),
+        op.lost_at_least,
+        op.lost_at_most,
+    )
 }
 
 /// A torn-read count in words that do not change from run to run while the
@@ -769,27 +755,13 @@ fn prog_torn(m: &MapRef, op: &ProgTornOp, r: &mut Record) -> StepResult {
             observed: format!("{what}: {read_err} lookup errors"),
         });
     }
-    if let Some(max) = op.torn_at_most {
-        r.expected.push(format!("at most {max} torn reads"));
-        if torn > max {
-            return Err(mismatch(
-                &what,
-                format!("at most {max} torn reads"),
-                format!("{torn} torn reads"),
-            ));
-        }
-    }
-    if let Some(min) = op.torn_at_least {
-        r.expected.push(format!("at least {min} torn reads"));
-        if torn < min {
-            return Err(mismatch(
-                &what,
-                format!("at least {min} torn reads"),
-                format!("{torn} torn reads"),
-            ));
-        }
-    }
-    Ok(())
+    crate::exec::check_bounds(
+        r.expected,
+        &what,
+        (torn, "torn reads", None),
+        op.torn_at_least,
+        op.torn_at_most,
+    )
 }
 
 /// Run one kernel-side step.

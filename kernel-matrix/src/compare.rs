@@ -21,6 +21,13 @@ pub fn normalized(r: &RunReport) -> RunReport {
     r
 }
 
+fn by_claim(r: &RunReport) -> BTreeMap<String, ClaimResult> {
+    r.results
+        .iter()
+        .map(|c| (c.claim.clone(), c.clone()))
+        .collect()
+}
+
 /// Human-readable differences from `old` (committed) to `new` (this run).
 pub fn diff_reports(old: &RunReport, new: &RunReport) -> Vec<String> {
     let (old, new) = (normalized(old), normalized(new));
@@ -37,13 +44,7 @@ pub fn diff_reports(old: &RunReport, new: &RunReport) -> Vec<String> {
             old.format_version, new.format_version
         ));
     }
-    let index = |r: &RunReport| -> BTreeMap<String, ClaimResult> {
-        r.results
-            .iter()
-            .map(|c| (c.claim.clone(), c.clone()))
-            .collect()
-    };
-    let (a, b) = (index(&old), index(&new));
+    let (a, b) = (by_claim(&old), by_claim(&new));
     for (id, o) in &a {
         match b.get(id) {
             None => out.push(format!("{id}: in the committed results, not produced now")),
@@ -96,13 +97,7 @@ pub fn only_statistical_drift(old: &RunReport, new: &RunReport) -> bool {
             .iter()
             .any(|c| c.claim == id && c.measurement.is_some())
     };
-    let index = |r: &RunReport| -> BTreeMap<String, ClaimResult> {
-        r.results
-            .iter()
-            .map(|c| (c.claim.clone(), c.clone()))
-            .collect()
-    };
-    let (a, b) = (index(&o), index(&n));
+    let (a, b) = (by_claim(&o), by_claim(&n));
     if a.len() != b.len() || a.keys().ne(b.keys()) {
         return false;
     }
