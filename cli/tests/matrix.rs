@@ -183,3 +183,78 @@ fn qemu_matrix_check_reports_drift_from_committed_results() {
         "stderr should name {claim}:\n{stderr}"
     );
 }
+
+/// The mutation test for map types only a matrix kernel knows (the host's
+/// mutation test can only check that creation is refused): every claim of
+/// such a spec flipped at once, booted in the newest matrix kernel, must
+/// make each of those claims fail.
+#[test]
+fn qemu_mutants_of_types_newer_than_the_host_fail_in_the_matrix() {
+    use mapspec_spec::results::{RunReport, Status};
+    let host =
+        mapspec_conformance::kernel::kernel_version(&mapspec_conformance::kernel::detect_kernel());
+    let specs_dir = top().join("spec/maps");
+    let d = tempfile::tempdir().unwrap();
+    let mutated = d.path().join("maps");
+    std::fs::create_dir_all(&mutated).unwrap();
+    let mut flipped: Vec<String> = Vec::new();
+    for e in std::fs::read_dir(&specs_dir).unwrap() {
+        let path = e.unwrap().path();
+        let src = std::fs::read_to_string(&path).unwrap();
+        let spec = mapspec_spec::load_str(&path, &src).unwrap();
+        if spec.since <= host {
+            continue;
+        }
+        let doc = mapspec_spec::yaml::from_str_value(&src).unwrap();
+        let (doc, ids) = mapspec_spec::mutate::every_claim_flipped(&doc);
+        std::fs::write(
+            mutated.join(path.file_name().unwrap()),
+            mapspec_spec::yaml::to_string(&doc),
+        )
+        .unwrap();
+        flipped.extend(ids.into_iter().map(|id| format!("{}/{id}", spec.name)));
+    }
+    if flipped.is_empty() {
+        eprintln!("every spec's map type is known to this host: nothing to do");
+        return;
+    }
+    eprintln!("{} claims flipped: {flipped:?}", flipped.len());
+    let out_dir = d.path().join("results");
+    let out = Command::new(env!("CARGO_BIN_EXE_mapspec"))
+        .args(["matrix", "--only", "7.2", "--specs"])
+        .arg(&mutated)
+        .arg("--out")
+        .arg(&out_dir)
+        .arg("--runner")
+        .arg(runner())
+        .current_dir(top())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "every mutant must fail:\n{stderr}"
+    );
+    let file = std::fs::read_dir(&out_dir)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let report = RunReport::read(&file).unwrap();
+    let uncaught: Vec<String> = flipped
+        .iter()
+        .filter(|id| {
+            !report
+                .results
+                .iter()
+                .any(|r| &r.claim == *id && r.status == Status::Fail)
+        })
+        .cloned()
+        .collect();
+    assert!(
+        uncaught.is_empty(),
+        "mutants that did not fail on 7.2: {uncaught:?}"
+    );
+}

@@ -169,9 +169,56 @@ pub fn mutants(doc: &Value) -> Vec<Mutant> {
     out
 }
 
+/// One document in which every claim of the lists has its last expectation
+/// flipped (its decisive outcome, for most claims), with the ids of the
+/// claims changed. Each claim runs on its own map, so one run of this
+/// document shows each of them failing: the mutation test of a map type
+/// that only a kernel booted in the matrix knows, where a boot per mutant
+/// would be too slow.
+pub fn every_claim_flipped(doc: &Value) -> (Value, Vec<String>) {
+    let mut out = doc.clone();
+    let mut ids = Vec::new();
+    let Some(map) = doc.as_mapping() else {
+        return (out, ids);
+    };
+    for list in LISTS {
+        let Some(items) = map.get(list).and_then(|v| v.as_sequence()) else {
+            continue;
+        };
+        for (i, item) in items.iter().enumerate() {
+            let mut found = Vec::new();
+            sites(item, &mut Vec::new(), &mut found);
+            let Some(last) = found.pop() else { continue };
+            let mut path = vec![Seg::Key(list.into()), Seg::Index(i)];
+            path.extend(last);
+            if let Some((d, _)) = mutate_at(&out, &path) {
+                out = d;
+                if let Some(id) = item.get("id").and_then(|v| v.as_str()) {
+                    ids.push(id.to_string());
+                }
+            }
+        }
+    }
+    (out, ids)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_claim_flipped_changes_the_last_expectation_of_each_claim() {
+        let doc = crate::yaml::from_str_value(
+            "commands:\n  - id: a\n    expect: ENOENT\n    value: 3\nscenarios:\n  - id: b\n    steps:\n      - update: {key: 1, value: 2}\n      - lookup: {key: 1, value: 2, expect: ok}\n",
+        )
+        .unwrap();
+        let (d, ids) = every_claim_flipped(&doc);
+        assert_eq!(ids, ["a", "b"]);
+        let text = crate::yaml::to_string(&d);
+        assert!(text.contains("expect: ENOENT"), "{text}");
+        assert!(text.contains("value: 4"), "{text}");
+        assert!(text.contains("expect: EINVAL"), "{text}");
+    }
 
     #[test]
     fn finds_outcomes_and_values_but_not_before() {
