@@ -22,7 +22,7 @@ if ((${#missing[@]})); then
 fi
 
 if ! command -v cargo >/dev/null; then
-  echo "setup: cargo not found. Install a Rust toolchain (https://rustup.rs, 1.82 or newer) and rerun." >&2
+  echo "setup: cargo not found. Install a stable Rust toolchain with rustup (tested with 1.95) and rerun." >&2
   exit 2
 fi
 if [ "$(id -u)" -ne 0 ]; then
