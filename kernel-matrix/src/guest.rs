@@ -18,12 +18,14 @@ use crate::qemu::{frame, GUEST_CLAIMS_FAILED, GUEST_ERROR, GUEST_OK};
 
 /// Marks a guest-side failure on the console, for the host to quote.
 pub const ERROR_PREFIX: &str = "mapspec-guest: error:";
+/// What every line the guest runner prints starts with.
+pub const SAY_PREFIX: &str = "mapspec-guest:";
 
 fn say(msg: &str) {
     // The console is /dev/console (ttyS0). If it is gone, nothing can be
     // reported anyway, so write errors are ignored.
     let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "mapspec-guest: {msg}");
+    let _ = writeln!(out, "{SAY_PREFIX} {msg}");
     let _ = out.flush();
 }
 
