@@ -34,6 +34,16 @@ fn runner() -> PathBuf {
     .clone()
 }
 
+/// `mapspec matrix`, booting the static runner, from the top of the tree.
+fn matrix() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_mapspec"));
+    c.arg("matrix")
+        .arg("--runner")
+        .arg(runner())
+        .current_dir(top());
+    c
+}
+
 fn sha256(path: &Path) -> String {
     let out = Command::new("sha256sum").arg(path).output().unwrap();
     String::from_utf8(out.stdout).unwrap()[..64].to_string()
@@ -105,15 +115,12 @@ fn qemu_matrix_keeps_the_good_kernels_results_when_one_kernel_is_broken() {
     let d = tempfile::tempdir().unwrap();
     let kernels = matrix_with_a_broken_kernel(d.path());
     let out_dir = d.path().join("results");
-    let out = Command::new(env!("CARGO_BIN_EXE_mapspec"))
-        .args(["matrix", "--timeout", "60", "--kernels"])
+    let out = matrix()
+        .args(["--timeout", "60", "--kernels"])
         .arg(&kernels)
         .arg("--out")
         .arg(&out_dir)
-        .arg("--runner")
-        .arg(runner())
         .env("XDG_CACHE_HOME", d.path().join("cache"))
-        .current_dir(top())
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -134,17 +141,8 @@ fn qemu_matrix_keeps_the_good_kernels_results_when_one_kernel_is_broken() {
 
 #[test]
 fn qemu_matrix_without_qemu_says_what_to_install() {
-    let out = Command::new(env!("CARGO_BIN_EXE_mapspec"))
-        .args([
-            "matrix",
-            "--only",
-            "6.1",
-            "--qemu",
-            "/nonexistent/qemu-system-x86_64",
-        ])
-        .arg("--runner")
-        .arg(runner())
-        .current_dir(top())
+    let out = matrix()
+        .args(["--only", "6.1", "--qemu", "/nonexistent/qemu-system-x86_64"])
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -168,12 +166,9 @@ fn qemu_matrix_check_reports_drift_from_committed_results() {
     let claim = first["claim"].as_str().unwrap().to_string();
     first["status"] = serde_json::Value::String("fail".into());
     std::fs::write(d.path().join(&name), serde_json::to_vec_pretty(&v).unwrap()).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_mapspec"))
-        .args(["matrix", "--only", "6.1", "--check", "--out"])
+    let out = matrix()
+        .args(["--only", "6.1", "--check", "--out"])
         .arg(d.path())
-        .arg("--runner")
-        .arg(runner())
-        .current_dir(top())
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -220,14 +215,11 @@ fn qemu_mutants_of_types_newer_than_the_host_fail_in_the_matrix() {
     }
     eprintln!("{} claims flipped: {flipped:?}", flipped.len());
     let out_dir = d.path().join("results");
-    let out = Command::new(env!("CARGO_BIN_EXE_mapspec"))
-        .args(["matrix", "--only", "7.2", "--specs"])
+    let out = matrix()
+        .args(["--only", "7.2", "--specs"])
         .arg(&mutated)
         .arg("--out")
         .arg(&out_dir)
-        .arg("--runner")
-        .arg(runner())
-        .current_dir(top())
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);

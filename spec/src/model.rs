@@ -309,11 +309,11 @@ impl Flags {
     }
 }
 
-fn is_ok(o: &Outcome) -> bool {
+pub(crate) fn is_ok(o: &Outcome) -> bool {
     *o == Outcome::Ok
 }
 
-fn ok() -> Outcome {
+pub(crate) fn ok() -> Outcome {
     Outcome::Ok
 }
 

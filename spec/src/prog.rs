@@ -9,13 +9,7 @@ use crate::names::Outcome;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-fn ok() -> Outcome {
-    Outcome::Ok
-}
-
-fn is_ok(o: &Outcome) -> bool {
-    *o == Outcome::Ok
-}
+use crate::model::{is_ok, ok};
 
 /// The programs under conformance/bpf/, by name. Lint checks `program:`
 /// against this list; a conformance test keeps it equal to the embedded
