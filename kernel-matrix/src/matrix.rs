@@ -316,11 +316,13 @@ pub fn run(opts: &Options) -> Result<Outcome, MatrixError> {
     })
 }
 
-/// Whether a boot ended in a kernel panic before the guest runner printed
-/// anything, i.e. before any check ran.
-fn booting_panicked(r: &Result<RunReport, MatrixError>, console: &str) -> bool {
+/// Whether a boot ended in a kernel panic (an oops with panic_on_oops).
+/// Under TCG this happens now and then while a kernel patches its own code
+/// (static keys, alternatives: a stray int3 in __schedule or a torn nop in
+/// sched_clock_cpu, seen in about one in twenty matrix runs, on 6.12 and
+/// 7.2, both at boot and mid-suite), which says nothing about the maps.
+fn panicked(r: &Result<RunReport, MatrixError>) -> bool {
     matches!(r, Err(MatrixError::Guest { reason, .. }) if reason.starts_with("the kernel panicked"))
-        && !console.contains(crate::guest::SAY_PREFIX)
 }
 
 fn one_kernel(
@@ -368,15 +370,18 @@ fn one_kernel(
     };
     pb.set_message(format!("booting {}", e.release));
     let mut out = qemu::boot(&boot, |line| pb.set_message(short(line, 90)))?;
-    if booting_panicked(&qemu::interpret(&k.name, &boot, &out), &out.console) {
-        // A panic before /init ran is not something the suite did: TCG
-        // occasionally crashes a kernel while it patches its own code at
-        // boot (seen once in many boots of 7.2). One more boot decides;
-        // a kernel that panics twice is reported as it is.
-        pb.set_message(format!(
-            "{}: panicked while booting; booting once more",
-            e.release
-        ));
+    let first = qemu::interpret(&k.name, &boot, &out);
+    if panicked(&first) {
+        // One more boot decides; a kernel that panics twice (a real bug a
+        // claim triggers, say) is reported with the second console log.
+        if let Err(e) = &first {
+            eprintln!(
+                "warning: kernel {}: {}; booting it once more",
+                k.name,
+                e.to_string().lines().next().unwrap_or_default()
+            );
+        }
+        pb.set_message(format!("{}: panicked; booting once more", e.release));
         out = qemu::boot(&boot, |line| pb.set_message(short(line, 90)))?;
     }
     let report = qemu::interpret(&k.name, &boot, &out)?;
@@ -399,12 +404,11 @@ mod tests {
     }
 
     #[test]
-    fn only_a_panic_before_the_runner_earns_a_second_boot() {
-        let panic = "the kernel panicked: Fatal exception in interrupt";
-        assert!(booting_panicked(&guest_error(panic), "[ 1.9] oops\n"));
-        // The runner had started: whatever happened is the suite's doing.
-        let started = format!("{} running 35 specs\n", crate::guest::SAY_PREFIX);
-        assert!(!booting_panicked(&guest_error(panic), &started));
-        assert!(!booting_panicked(&guest_error("timed out after 120 s"), ""));
+    fn only_a_kernel_panic_earns_a_second_boot() {
+        assert!(panicked(&guest_error(
+            "the kernel panicked: Fatal exception in interrupt"
+        )));
+        assert!(!panicked(&guest_error("timed out after 120 s")));
+        assert!(!panicked(&guest_error("the guest runner failed: bad spec")));
     }
 }
