@@ -15,6 +15,7 @@ pub mod fetch;
 pub mod guest;
 pub mod initramfs;
 pub mod matrix;
+pub mod pvh;
 pub mod qemu;
 pub mod table;
 

@@ -12,7 +12,7 @@ use mapspec_spec::results::{write_atomic, RunReport};
 
 use crate::config::{self, KernelSpec, KernelsFile, LockEntry, LockFile, Shard};
 use crate::qemu::{self, Accel, Boot};
-use crate::{compare, elf, fetch, initramfs, MatrixError};
+use crate::{compare, elf, fetch, initramfs, pvh, MatrixError};
 
 pub struct Options {
     pub kernels_file: PathBuf,
@@ -346,6 +346,17 @@ fn one_kernel(
             fetch::ensure_image(cache, k, e)?.0
         }
     };
+    let kernel = match pvh::cached_vmlinux(&image, &e.image_sha256) {
+        Ok(p) => p,
+        Err(why) => {
+            eprintln!(
+                "note: kernel {}: booting the bzImage itself, which unpacks the kernel in the \
+                 guest (slower under TCG): {why}",
+                k.name
+            );
+            image
+        }
+    };
     // One directory per process: two matrix runs on one machine (a test
     // and a developer, or two CI shards) must not share a console log.
     // It is kept after the run, so that an error can point at its log.
@@ -359,7 +370,7 @@ fn one_kernel(
     })?;
     let boot = Boot {
         qemu: &opts.qemu,
-        kernel: &image,
+        kernel: &kernel,
         initrd,
         append: qemu::default_append(),
         accel: opts.accel,

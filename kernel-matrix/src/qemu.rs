@@ -35,7 +35,14 @@ pub fn default_append() -> String {
     // panic=-1 with -no-reboot turns a panic into a prompt qemu exit rather
     // than a wait for the timeout; oops=panic does the same for an oops in
     // a map operation, which would otherwise leave init stuck.
-    format!("console=ttyS0 quiet panic=-1 oops=panic mitigations=off -- {GUEST_ARGS}")
+    // tsc=unstable: otherwise the kernel flips the __sched_clock_stable
+    // static key while both vCPUs run, once at late init and again when
+    // the clocksource watchdog, starved on a busy host, gives up on the
+    // TSC. Under multi-threaded TCG the other vCPU can then execute a
+    // stale translation of the half-patched code and die of an int3 in
+    // sched_clock_cpu or __schedule. Marked unstable from the start, the
+    // key is never patched.
+    format!("console=ttyS0 quiet panic=-1 oops=panic mitigations=off tsc=unstable -- {GUEST_ARGS}")
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
