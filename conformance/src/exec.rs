@@ -833,6 +833,11 @@ impl Runner<'_> {
                 if let Some(first) = body.first() {
                     if body.iter().any(|x| x != first) {
                         torn += 1;
+                        // A lower bound is met once reached: the rest of
+                        // the budget would add nothing to the evidence.
+                        if op.torn_at_least.is_some_and(|min| torn >= min) {
+                            break;
+                        }
                     }
                 }
             }

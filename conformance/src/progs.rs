@@ -732,6 +732,9 @@ fn prog_torn(m: &MapRef, op: &ProgTornOp, r: &mut Record) -> StepResult {
             let words: Vec<&[u8]> = buf[skip..m.value_size.min(size)].chunks(8).collect();
             if words.windows(2).any(|w| w[0] != w[1]) {
                 torn += 1;
+                if op.torn_at_least.is_some_and(|min| torn >= min) {
+                    break;
+                }
             }
         }
         stop.store(true, Ordering::Relaxed);

@@ -187,17 +187,20 @@ fn fail(msg: &str) -> ! {
 
 /// The whole guest. `run` is the conformance runner (passed in so that this
 /// crate does not depend on it).
-pub fn main_as_init(specs_dir: &Path, run: impl FnOnce(&[MapSpec]) -> RunReport) -> ! {
+pub fn main_as_init(specs_json: &Path, run: impl FnOnce(&[MapSpec]) -> RunReport) -> ! {
     if std::process::id() != 1 {
         fail("`matrix __guest` only runs as PID 1 of a matrix guest");
     }
     setup();
     let loading = std::time::Instant::now();
-    let specs = match mapspec_spec::load_dir(specs_dir) {
+    let specs = match std::fs::read(specs_json)
+        .map_err(|e| e.to_string())
+        .and_then(|b| mapspec_spec::bundle::from_json(&b).map_err(|e| e.to_string()))
+    {
         Ok(s) => s,
         Err(e) => fail(&format!(
-            "cannot load the specs in {}: {e}",
-            specs_dir.display()
+            "cannot load the specs from {}: {e}",
+            specs_json.display()
         )),
     };
     say(&format!(

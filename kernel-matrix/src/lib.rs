@@ -37,6 +37,8 @@ pub enum MatrixError {
     NoCacheDir,
     #[error("no *.yaml spec files in {dir}")]
     NoSpecs { dir: PathBuf },
+    #[error("the specs in {dir} do not load (`mapspec lint` shows every problem):\n{message}")]
+    Specs { dir: PathBuf, message: String },
     #[error(
         "the runner {path} cannot be the guest's /init: {reason}.\n  \
          Build a static one with `kernel-matrix/build-runner.sh` and run the matrix with that \

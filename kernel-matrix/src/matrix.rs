@@ -102,7 +102,7 @@ pub fn run(opts: &Options) -> Result<Outcome, MatrixError> {
     }
     qemu::check_qemu(&opts.qemu)?;
     elf::check_static(&opts.runner)?;
-    let specs = initramfs::spec_files(&opts.specs_dir)?;
+    let specs = initramfs::load_specs(&opts.specs_dir)?;
     let cache = match &opts.cache {
         Some(c) => c.clone(),
         None => config::cache_dir()?,
@@ -187,13 +187,19 @@ pub fn run(opts: &Options) -> Result<Outcome, MatrixError> {
     let queue = Mutex::new((0..work.len()).collect::<VecDeque<usize>>());
     let slots: Mutex<Vec<Option<KernelResult>>> =
         Mutex::new((0..work.len()).map(|_| None).collect());
-    // apt locks its lists directory; downloads of kernels sharing suites
-    // must not overlap, and the network is not the bottleneck anyway.
     let apt_lock = Mutex::new(());
+    let shared = Shared {
+        opts,
+        cache: &cache,
+        initrd: &initrd,
+        apt_lock: &apt_lock,
+    };
     let jobs = opts.jobs.clamp(1, work.len());
     std::thread::scope(|s| {
-        for _ in 0..jobs {
-            s.spawn(|| {
+        for slot in 0..jobs {
+            let (queue, slots, bars, work, shared, mp) =
+                (&queue, &slots, &bars, &work, &shared, &mp);
+            s.spawn(move || {
                 // The guard is dropped before the boot: the queue is locked
                 // only to take the next kernel.
                 let next = || queue.lock().ok().and_then(|mut q| q.pop_front());
@@ -201,7 +207,7 @@ pub fn run(opts: &Options) -> Result<Outcome, MatrixError> {
                     let (k, e) = &work[i];
                     let pb = &bars[i];
                     let t0 = Instant::now();
-                    let outcome = one_kernel(opts, &cache, &initrd, k, e, pb, &apt_lock);
+                    let outcome = one_kernel(shared, k, e, pb, slot);
                     let elapsed = t0.elapsed();
                     match &outcome {
                         Ok(r) => pb.finish_with_message(format!(
@@ -263,8 +269,7 @@ pub fn run(opts: &Options) -> Result<Outcome, MatrixError> {
                                 "{}: only statistical claims differ; booting it once more",
                                 k.name
                             ));
-                            let again =
-                                one_kernel(opts, &cache, &initrd, k, e, &bars[i], &apt_lock);
+                            let again = one_kernel(&shared, k, e, &bars[i], 0);
                             if let Ok(r2) = again {
                                 kr.drift = compare::diff_reports(&old, &r2);
                                 kr.outcome = Ok(r2);
@@ -325,15 +330,24 @@ fn panicked(r: &Result<RunReport, MatrixError>) -> bool {
     matches!(r, Err(MatrixError::Guest { reason, .. }) if reason.starts_with("the kernel panicked"))
 }
 
+/// What every boot of one matrix run shares.
+struct Shared<'a> {
+    opts: &'a Options,
+    cache: &'a Path,
+    initrd: &'a Path,
+    /// apt locks its lists directory; downloads of kernels sharing suites
+    /// must not overlap, and the network is not the bottleneck anyway.
+    apt_lock: &'a Mutex<()>,
+}
+
 fn one_kernel(
-    opts: &Options,
-    cache: &Path,
-    initrd: &Path,
+    sh: &Shared<'_>,
     k: &KernelSpec,
     e: &LockEntry,
     pb: &ProgressBar,
-    apt_lock: &Mutex<()>,
+    slot: usize,
 ) -> Result<RunReport, MatrixError> {
+    let (opts, cache, initrd, apt_lock) = (sh.opts, sh.cache, sh.initrd, sh.apt_lock);
     let image = match fetch::cached_image(cache, e) {
         Some(p) => p,
         None => {
@@ -378,6 +392,7 @@ fn one_kernel(
         workdir: &workdir,
         smp: opts.smp,
         memory_mb: opts.memory_mb,
+        slot,
     };
     pb.set_message(format!("booting {}", e.release));
     let mut out = qemu::boot(&boot, |line| pb.set_message(short(line, 90)))?;

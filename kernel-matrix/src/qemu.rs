@@ -35,6 +35,10 @@ pub fn default_append() -> String {
     // panic=-1 with -no-reboot turns a panic into a prompt qemu exit rather
     // than a wait for the timeout; oops=panic does the same for an oops in
     // a map operation, which would otherwise leave init stuck.
+    // rcupdate.rcu_expedited=1: map and program teardown, map-in-map
+    // updates and more wait for RCU grace periods; a normal one lasts
+    // several guest ticks, in which the guest sits idle. Expedited ones
+    // take an IPI round; the suite runs about 10% faster.
     // tsc=unstable: otherwise the kernel flips the __sched_clock_stable
     // static key while both vCPUs run, once at late init and again when
     // the clocksource watchdog, starved on a busy host, gives up on the
@@ -42,7 +46,10 @@ pub fn default_append() -> String {
     // stale translation of the half-patched code and die of an int3 in
     // sched_clock_cpu or __schedule. Marked unstable from the start, the
     // key is never patched.
-    format!("console=ttyS0 quiet panic=-1 oops=panic mitigations=off tsc=unstable -- {GUEST_ARGS}")
+    format!(
+        "console=ttyS0 quiet panic=-1 oops=panic mitigations=off tsc=unstable \
+         rcupdate.rcu_expedited=1 -- {GUEST_ARGS}"
+    )
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,6 +78,10 @@ pub struct Boot<'a> {
     pub workdir: &'a Path,
     pub smp: u32,
     pub memory_mb: u32,
+    /// Which of the concurrent boots this is (0..jobs): vCPU n goes to
+    /// host CPU (n + slot) mod CPUs, so the busy vCPU 0 of two guests
+    /// running side by side never shares a core.
+    pub slot: usize,
 }
 
 #[derive(Debug)]
@@ -168,13 +179,9 @@ pub fn boot(b: &Boot<'_>, mut tick: impl FnMut(&str)) -> Result<BootOutput, Matr
         s
     });
     let mut pinned = false;
-    // Successive boots start their vCPU 0 on successive host CPUs, so that
-    // two guests' busiest vCPUs do not share one core.
-    static NEXT_BOOT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let offset = NEXT_BOOT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let exit_code = loop {
         if !pinned && b.accel == Accel::Tcg {
-            pinned = pin_vcpus(child.id(), offset) >= b.smp as usize;
+            pinned = pin_vcpus(child.id(), b.slot) >= b.smp as usize;
         }
         match child.try_wait() {
             Ok(Some(st)) => break st.code(),
@@ -451,6 +458,7 @@ mod tests {
             workdir: Path::new("."),
             smp: 2,
             memory_mb: 512,
+            slot: 0,
         }
     }
 

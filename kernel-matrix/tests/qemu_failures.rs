@@ -22,7 +22,7 @@ fn broken_initrd(dir: &Path) -> PathBuf {
     let p = dir.join("initrd.gz");
     std::fs::write(
         &p,
-        initramfs::pack(b"this is not an ELF file", &[]).unwrap(),
+        initramfs::pack(b"this is not an ELF file", b"[]").unwrap(),
     )
     .unwrap();
     p
@@ -56,6 +56,7 @@ fn boot<'a>(
         workdir,
         smp: 2,
         memory_mb: 512,
+        slot: 0,
     }
 }
 

@@ -2,6 +2,7 @@
 //! validated and compiled into checks. Nothing in this crate makes a
 //! syscall; the runner (conformance) and docgen both build on it.
 
+pub mod bundle;
 pub mod claim;
 pub mod load;
 pub mod model;

@@ -459,7 +459,8 @@ pub struct TornOp {
     /// Bytes at the start of the value the check ignores (a bpf_spin_lock).
     #[serde(default)]
     pub skip_bytes: u32,
-    /// Pass only when at least this many torn reads were seen.
+    /// Pass only when at least this many torn reads were seen. The reads
+    /// stop as soon as this many are torn.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub torn_at_least: Option<u64>,
     /// Pass only when at most this many torn reads were seen.

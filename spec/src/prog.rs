@@ -146,8 +146,11 @@ pub struct ProgTornOp {
     /// Bytes at the start of the value to ignore (the bpf_spin_lock).
     #[serde(default)]
     pub skip_bytes: u32,
+    /// Pass only when at least this many torn reads were seen; the reads
+    /// stop as soon as this many are torn.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub torn_at_least: Option<u64>,
+    /// Pass only when at most this many torn reads were seen.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub torn_at_most: Option<u64>,
 }
