@@ -810,6 +810,9 @@ impl Runner<'_> {
         let budget = Duration::from_millis(op.budget_ms);
         let (reads, torn, read_err) = std::thread::scope(|s| {
             s.spawn(|| {
+                // The writer must be free to run beside the reader, even
+                // when the reader's thread is pinned (matrix guests).
+                crate::progs::allow_all_cpus();
                 let mut flip = false;
                 while !stop.load(Ordering::Relaxed) {
                     let v = if flip { &a } else { &b };
@@ -1030,6 +1033,15 @@ fn resolve_fixtures(
     Ok(())
 }
 
+/// Inode, task, cgroup and socket storage: elements live in their owner,
+/// not in the map.
+const LOCAL_STORAGE: [u32; 4] = [
+    libbpf_sys::BPF_MAP_TYPE_SK_STORAGE,
+    libbpf_sys::BPF_MAP_TYPE_INODE_STORAGE,
+    libbpf_sys::BPF_MAP_TYPE_TASK_STORAGE,
+    libbpf_sys::BPF_MAP_TYPE_CGRP_STORAGE,
+];
+
 /// Run one program. The maps and fixtures it creates are closed before
 /// this returns.
 pub fn execute(program: &Program, env: &Env) -> Execution {
@@ -1064,10 +1076,11 @@ pub fn execute(program: &Program, env: &Env) -> Execution {
             }
             return Ok(());
         };
-        for step in &program.steps {
-            r.step(&map, step)?;
+        let steps = program.steps.iter().try_for_each(|step| r.step(&map, step));
+        if LOCAL_STORAGE.contains(&program.type_value) {
+            r.fixtures.release_owned_storage(&map.fd);
         }
-        Ok(())
+        steps
     })();
     Execution {
         verdict: verdict.err().unwrap_or(Verdict::Pass),

@@ -102,6 +102,18 @@ impl Fixtures {
     }
 
     /// The fd of fixture `name`, creating it if needed.
+    /// Delete, untraced, the elements a local-storage map holds for these
+    /// fixtures, before the map is closed. Closing frees them later, from a
+    /// workqueue; an owner the next check shares (our own process, for a
+    /// pidfd) could meet that teardown halfway, and an update then fails
+    /// with EAGAIN. Deleting now unlinks them synchronously.
+    pub fn release_owned_storage(&self, map: &OwnedFd) {
+        for h in &self.held {
+            let key = h.fd.as_raw_fd().to_ne_bytes();
+            let _ = crate::sys::delete(map, Some(&key), 0);
+        }
+    }
+
     pub fn fd(&mut self, name: &str) -> Result<RawFd, FixtureError> {
         Ok(self.get(name)?.fd.as_raw_fd())
     }
@@ -284,9 +296,13 @@ fn make(name: &str) -> Result<Made, FixtureError> {
             owned(r, name, "pidfd_open").map(Made::plain)
         }
         "file" => {
-            let f = std::fs::File::open("/proc/self/exe")
-                .map_err(|e| failed(name, format!("open(/proc/self/exe): {e}")))?;
-            Ok(Made::plain(OwnedFd::from(f)))
+            // A new inode for every claim. Inode storage outlives the map
+            // that made it until an asynchronous teardown, so one shared
+            // file (we used /proc/self/exe) let a claim's update meet the
+            // previous claim's storage half torn down: EAGAIN on 6.1.
+            // SAFETY: memfd_create(2) with a NUL-terminated name.
+            let r = unsafe { libc::memfd_create(c"mapspec-file".as_ptr(), libc::MFD_CLOEXEC) };
+            owned(r as i64, name, "memfd_create").map(Made::plain)
         }
         other => Err(failed(other, "this runner does not know how to create it")),
     }

@@ -307,8 +307,36 @@ fn pin(cpu: usize) -> bool {
     }
 }
 
-fn online_cpus() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
+/// Online CPUs of the machine, not of this thread's affinity mask: the
+/// matrix guest pins its main thread to CPU 0, and the concurrency checks
+/// must still spread their threads over every CPU.
+pub(crate) fn online_cpus() -> usize {
+    // SAFETY: sysconf has no preconditions.
+    let n = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) };
+    usize::try_from(n).unwrap_or(1).max(1)
+}
+
+/// Let the calling thread run on every online CPU (threads inherit their
+/// creator's mask, which may be one CPU).
+pub(crate) fn allow_all_cpus() {
+    // SAFETY: a zeroed cpu_set_t is valid; CPU_SET stays within it.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        for c in 0..online_cpus().min(libc::CPU_SETSIZE as usize) {
+            libc::CPU_SET(c, &mut set);
+        }
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
+    }
+}
+
+/// The calling thread's affinity mask, to put back after pinning it.
+fn affinity() -> Option<libc::cpu_set_t> {
+    // SAFETY: a zeroed cpu_set_t is valid and sched_getaffinity fills it.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        (libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) == 0)
+            .then_some(set)
+    }
 }
 
 fn encode(d: &Datum, size: usize) -> Result<Vec<u8>, Verdict> {
@@ -698,6 +726,7 @@ fn prog_torn(m: &MapRef, op: &ProgTornOp, r: &mut Record) -> StepResult {
     let run_err = Mutex::new(None::<Outcome>);
     let budget = Duration::from_millis(op.budget_ms);
     let pkt = vec![0u8; ARGS_SIZE];
+    let before = affinity();
     let (reads, torn, read_err) = std::thread::scope(|s| {
         s.spawn(|| {
             pin(1);
@@ -740,14 +769,10 @@ fn prog_torn(m: &MapRef, op: &ProgTornOp, r: &mut Record) -> StepResult {
         stop.store(true, Ordering::Relaxed);
         (reads, torn, errs)
     });
-    // Let the main thread run anywhere again.
-    // SAFETY: a full cpu_set_t allows every CPU.
-    unsafe {
-        let mut set: libc::cpu_set_t = std::mem::zeroed();
-        for c in 0..online {
-            libc::CPU_SET(c, &mut set);
-        }
-        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
+    // Put the main thread's mask back as it was.
+    if let Some(set) = before {
+        // SAFETY: a mask sched_getaffinity returned.
+        unsafe { libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) };
     }
     let runs = runs.load(Ordering::Relaxed);
     *r.measurement = Some(serde_json::json!({

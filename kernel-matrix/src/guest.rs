@@ -79,8 +79,24 @@ fn setup() {
         }
     }
     raise_memlock();
+    pin_to_cpu0();
     if let Err(e) = loopback_up() {
         say(&format!("warning: cannot bring lo up: {e}"));
+    }
+}
+
+/// The runner's own thread stays on CPU 0, so that what a check observes
+/// does not depend on where the scheduler put it: LRU maps keep per-CPU
+/// free lists, and which keys survive eviction changed from boot to boot.
+/// The concurrency checks place their threads on CPUs themselves.
+fn pin_to_cpu0() {
+    // SAFETY: a zeroed cpu_set_t is valid; CPU_SET(0) stays within it.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(0, &mut set);
+        if libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) != 0 {
+            say("warning: cannot pin the runner to CPU 0");
+        }
     }
 }
 
