@@ -241,6 +241,20 @@ impl Runner<'_> {
         hex(b)
     }
 
+    /// A value in the shape the spec wrote it: a `u32s` value as its u32
+    /// words, each by name when it is an id or cookie (an id in the upper
+    /// half of a u64 would otherwise print as a number that changes with
+    /// every run on a long-running host).
+    fn show_like(&self, want: &Datum, b: &[u8]) -> String {
+        match want {
+            Datum::U32s { .. } if b.len().is_multiple_of(4) && b.len() > 4 => {
+                let words: Vec<String> = b.chunks(4).map(|w| self.show(w)).collect();
+                format!("[{}]", words.join(", "))
+            }
+            _ => self.show(b),
+        }
+    }
+
     fn check(&mut self, what: String, expect: Outcome, got: Outcome) -> StepResult {
         self.trace.push(format!("{what} -> {got}"));
         self.expected.push(format!("{what} -> {expect}"));
@@ -447,15 +461,17 @@ impl Runner<'_> {
                 String::new()
             };
             self.expected
-                .push(format!("{what} value{cpu} = {}", self.show(&w)));
+                .push(format!("{what} value{cpu} = {}", self.show_like(want, &w)));
             if w != slot {
                 return Err(Verdict::Fail {
-                    expected: format!("{what} value{cpu} = {}", self.show(&w)),
-                    observed: format!("{what} value{cpu} = {}", self.show(slot)),
+                    expected: format!("{what} value{cpu} = {}", self.show_like(want, &w)),
+                    observed: format!("{what} value{cpu} = {}", self.show_like(want, slot)),
                 });
             }
-            self.trace
-                .push(format!("{what} value{cpu} = {}", self.show(slot)));
+            self.trace.push(format!(
+                "{what} value{cpu} = {}",
+                self.show_like(want, slot)
+            ));
         }
         Ok(())
     }
