@@ -208,6 +208,14 @@ pub fn image_release(pattern: &str, path: &str) -> Option<String> {
     glob_capture(pattern, path, &['/']).filter(|r| !r.is_empty())
 }
 
+/// Whether a path in a package is the image: `pattern` is either the glob
+/// of kernels.yaml or, from the lock, the exact path (which has no `*` to
+/// capture a release from).
+pub fn image_matches(pattern: &str, path: &str) -> bool {
+    let path = path.strip_prefix("./").unwrap_or(path);
+    path == pattern || image_release(pattern, path).is_some()
+}
+
 /// `--shard I/N`, 1-based like most CI systems' job indices.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Shard {
@@ -362,6 +370,28 @@ kernels:
         assert!(!package_matches(
             sid,
             "linux-binary-unsigned-7.2.13+deb14-rt-amd64"
+        ));
+    }
+
+    #[test]
+    fn the_locked_exact_path_matches_too() {
+        // A cold cache fetches by the lock's exact path; a glob-only match
+        // made every fresh download fail with "has no file matching".
+        assert!(image_matches(
+            "boot/vmlinuz-6.1.0-56-amd64",
+            "./boot/vmlinuz-6.1.0-56-amd64"
+        ));
+        assert!(image_matches(
+            "boot/vmlinuz-*",
+            "./boot/vmlinuz-6.1.0-56-amd64"
+        ));
+        assert!(!image_matches(
+            "boot/vmlinuz-6.1.0-56-amd64",
+            "./boot/System.map-6.1.0-56-amd64"
+        ));
+        assert!(!image_matches(
+            "boot/vmlinuz-*",
+            "./boot/config-6.1.0-56-amd64"
         ));
     }
 

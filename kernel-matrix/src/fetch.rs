@@ -8,7 +8,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use crate::config::{self, image_release, package_matches, KernelSpec, LockEntry};
+use crate::config::{self, image_matches, image_release, package_matches, KernelSpec, LockEntry};
 use crate::MatrixError;
 
 pub const KEYRING: &str = "/usr/share/keyrings/debian-archive-keyring.gpg";
@@ -227,7 +227,7 @@ pub fn extract_image(
             let mut entry = entry.map_err(io)?;
             let path = entry.path().map_err(io)?.to_string_lossy().into_owned();
             let path = path.strip_prefix("./").unwrap_or(&path).to_string();
-            if entry.header().entry_type().is_file() && image_release(pattern, &path).is_some() {
+            if entry.header().entry_type().is_file() && image_matches(pattern, &path) {
                 let mut data = Vec::new();
                 entry.read_to_end(&mut data).map_err(io)?;
                 found = Some((path, data));
@@ -400,5 +400,40 @@ mod tests {
             "a changed file is not used"
         );
         assert!(p.to_string_lossy().contains("1%3a1.0-1"));
+    }
+
+    #[test]
+    fn extracts_the_image_by_glob_and_by_locked_path() {
+        // A real .deb, built with the dpkg-deb that extraction uses.
+        let d = tempfile::tempdir().unwrap();
+        let root = d.path().join("root");
+        std::fs::create_dir_all(root.join("DEBIAN")).unwrap();
+        std::fs::create_dir_all(root.join("boot")).unwrap();
+        std::fs::write(
+            root.join("DEBIAN/control"),
+            "Package: linux-image-test\nVersion: 1.0\nArchitecture: amd64\n\
+             Maintainer: mapspec <mapspec@example.org>\nDescription: test\n",
+        )
+        .unwrap();
+        std::fs::write(root.join("boot/config-1.2.3"), b"not it").unwrap();
+        std::fs::write(root.join("boot/vmlinuz-1.2.3"), b"the image").unwrap();
+        let deb = d.path().join("t.deb");
+        let st = Command::new("dpkg-deb")
+            .args(["--build", "--root-owner-group"])
+            .arg(&root)
+            .arg(&deb)
+            .stdout(Stdio::null())
+            .status()
+            .expect("this test needs dpkg-deb");
+        assert!(st.success());
+        for pattern in ["boot/vmlinuz-*", "boot/vmlinuz-1.2.3"] {
+            let (path, bytes) = extract_image(&deb, pattern, "t").unwrap();
+            assert_eq!(path, "boot/vmlinuz-1.2.3", "{pattern}");
+            assert_eq!(bytes, b"the image", "{pattern}");
+        }
+        assert!(matches!(
+            extract_image(&deb, "boot/vmlinuz-9.9.9", "t"),
+            Err(MatrixError::ImageNotInPackage { .. })
+        ));
     }
 }
