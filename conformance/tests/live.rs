@@ -106,6 +106,46 @@ fn root_run_leaks_no_file_descriptors() {
     );
 }
 
+/// Results files are committed and diffed, so a rerun must trace the same:
+/// numbers the kernel picks (ids, cookies) must appear by name, and no
+/// check may see what an earlier one left behind. The thread is pinned
+/// like the matrix guest's runner (LRU eviction depends on the CPU).
+#[test]
+fn root_a_rerun_traces_the_same() {
+    assert_root();
+    let _alone = FD_TABLE.write().unwrap_or_else(|e| e.into_inner());
+    // SAFETY: a zeroed cpu_set_t is valid; CPU_SET(0) stays within it.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(0, &mut set);
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
+    }
+    let specs = mapspec_spec::load_dir(&spec_dir()).expect("specs load");
+    let first = run(&specs, &quick());
+    let second = run(&specs, &quick());
+    assert_eq!(first.results.len(), second.results.len());
+    let differ: Vec<String> = first
+        .results
+        .iter()
+        .zip(&second.results)
+        .filter(|(a, b)| {
+            (&a.status, &a.expected, &a.observed) != (&b.status, &b.expected, &b.observed)
+        })
+        .map(|(a, b)| {
+            format!(
+                "{}\n  first:  {}\n  second: {}",
+                a.claim, a.observed, b.observed
+            )
+        })
+        .collect();
+    assert!(
+        differ.is_empty(),
+        "{} claims traced differently on a rerun:\n{}",
+        differ.len(),
+        differ.join("\n")
+    );
+}
+
 /// Flip every expected errno, outcome and value of a spec, one at a time:
 /// each mutant must make the runner report a failure for that claim.
 #[rstest]
