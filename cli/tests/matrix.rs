@@ -69,7 +69,8 @@ fn matrix_with_a_broken_kernel(dir: &Path) -> PathBuf {
     let lock = LockFile::load(&file.with_extension("lock")).unwrap();
     let spec = ks.kernels.iter().find(|k| k.name == "6.1").unwrap();
     let user_cache = config::cache_dir().unwrap();
-    fetch::ensure_image(&user_cache, spec, lock.get("6.1").expect("6.1 is locked")).unwrap();
+    let entry = lock.get("6.1").expect("6.1 is locked");
+    fetch::ensure_image(&user_cache, spec, entry, &Default::default()).unwrap();
     let kernels = dir.join("kernels.yaml");
     std::fs::write(
         &kernels,

@@ -4,15 +4,24 @@
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
+use crate::mirror::MirrorOverride;
 use crate::MatrixError;
 
-/// Where Debian's archive lives. The security suites are on another host.
-pub const DEBIAN_MIRROR: &str = "http://deb.debian.org/debian";
-pub const SECURITY_MIRROR: &str = "http://security.debian.org/debian-security";
+/// kernels.yaml and kernels.lock are a few kilobytes; a larger file is not
+/// one of them, and is refused before it is parsed.
+pub const MAX_CONFIG_BYTES: u64 = 256 * 1024;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct KernelsFile {
+    /// The Debian archive to fetch from (default: the machine's apt
+    /// sources); `--mirror` replaces it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mirror: Option<String>,
+    /// The security archive, when it is not `mirror` with `/debian`
+    /// replaced by `/debian-security`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub security_mirror: Option<String>,
     pub kernels: Vec<KernelSpec>,
 }
 
@@ -55,12 +64,44 @@ pub struct LockEntry {
     pub image_sha256: String,
 }
 
+/// A whole config file, refused when it is not a regular file (a FIFO
+/// would block) or larger than [`MAX_CONFIG_BYTES`].
 fn read_text(path: &Path) -> Result<String, MatrixError> {
-    std::fs::read_to_string(path).map_err(|source| MatrixError::Io {
+    use std::io::Read;
+    let io = |source| MatrixError::Io {
         what: "read",
         path: path.to_path_buf(),
         source,
-    })
+    };
+    let bad = |message: String| MatrixError::Config {
+        path: path.to_path_buf(),
+        message,
+    };
+    let meta = std::fs::metadata(path).map_err(io)?;
+    if !meta.is_file() {
+        return Err(bad("not a regular file".into()));
+    }
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .map_err(io)?
+        .take(MAX_CONFIG_BYTES + 1)
+        .read_to_string(&mut text)
+        .map_err(io)?;
+    if text.len() as u64 > MAX_CONFIG_BYTES {
+        return Err(bad(format!(
+            "larger than {} KiB; this is not a kernels file",
+            MAX_CONFIG_BYTES / 1024
+        )));
+    }
+    Ok(text)
+}
+
+/// serde_yaml's message, which already names the field path and position.
+fn yaml_error(path: &Path, e: serde_yaml::Error) -> MatrixError {
+    MatrixError::Config {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    }
 }
 
 impl KernelsFile {
@@ -69,14 +110,20 @@ impl KernelsFile {
     }
 
     pub fn parse(text: &str, path: &Path) -> Result<KernelsFile, MatrixError> {
-        let f: KernelsFile = serde_yaml::from_str(text).map_err(|e| MatrixError::Config {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        })?;
+        check_size(text, path)?;
+        let f: KernelsFile = serde_yaml::from_str(text).map_err(|e| yaml_error(path, e))?;
         let bad = |message: String| MatrixError::Config {
             path: path.to_path_buf(),
             message,
         };
+        for (field, uri) in [
+            ("mirror", &f.mirror),
+            ("security_mirror", &f.security_mirror),
+        ] {
+            if let Some(uri) = uri {
+                crate::mirror::check_uri(uri).map_err(|m| bad(format!("`{field}`: {m}")))?;
+            }
+        }
         let mut seen = std::collections::BTreeSet::new();
         for k in &f.kernels {
             if !seen.insert(k.name.as_str()) {
@@ -105,6 +152,31 @@ impl KernelsFile {
         }
         Ok(f)
     }
+
+    /// The mirror settings of a run: `--mirror` replaces the file's pair.
+    pub fn mirror_override(&self, cli: &MirrorOverride) -> MirrorOverride {
+        if cli.debian.is_some() {
+            cli.clone()
+        } else {
+            MirrorOverride {
+                debian: self.mirror.clone(),
+                security: cli.security.clone().or(self.security_mirror.clone()),
+            }
+        }
+    }
+}
+
+fn check_size(text: &str, path: &Path) -> Result<(), MatrixError> {
+    if text.len() as u64 > MAX_CONFIG_BYTES {
+        return Err(MatrixError::Config {
+            path: path.to_path_buf(),
+            message: format!(
+                "larger than {} KiB; this is not a kernels file",
+                MAX_CONFIG_BYTES / 1024
+            ),
+        });
+    }
+    Ok(())
 }
 
 impl LockFile {
@@ -116,10 +188,30 @@ impl LockFile {
     }
 
     pub fn parse(text: &str, path: &Path) -> Result<LockFile, MatrixError> {
-        serde_yaml::from_str(text).map_err(|e| MatrixError::Config {
+        check_size(text, path)?;
+        let lock: LockFile = serde_yaml::from_str(text).map_err(|e| yaml_error(path, e))?;
+        let bad = |message: String| MatrixError::Config {
             path: path.to_path_buf(),
-            message: e.to_string(),
-        })
+            message,
+        };
+        for e in &lock.kernels {
+            for (field, v) in [
+                ("deb_sha256", &e.deb_sha256),
+                ("image_sha256", &e.image_sha256),
+            ] {
+                if v.len() != 64
+                    || !v
+                        .bytes()
+                        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+                {
+                    return Err(bad(format!(
+                        "kernel {:?}: `{field}` is not a sha256 (64 lowercase hex digits): {v:?}",
+                        e.name
+                    )));
+                }
+            }
+        }
+        Ok(lock)
     }
 
     pub fn get(&self, name: &str) -> Option<&LockEntry> {
@@ -149,13 +241,13 @@ impl LockFile {
     }
 
     pub fn save(&self, path: &Path) -> Result<(), MatrixError> {
-        mapspec_spec::results::write_atomic(path, self.to_yaml().as_bytes()).map_err(|source| {
-            MatrixError::Io {
+        mapspec_safefs::write_io(path, self.to_yaml().as_bytes(), Default::default()).map_err(
+            |source| MatrixError::Io {
                 what: "write",
                 path: path.to_path_buf(),
                 source,
-            }
-        })
+            },
+        )
     }
 }
 
@@ -340,8 +432,8 @@ kernels:
             version: "1-1".into(),
             image: "boot/vmlinuz-1".into(),
             release: "1".into(),
-            deb_sha256: "00".into(),
-            image_sha256: "11".into(),
+            deb_sha256: "0".repeat(64),
+            image_sha256: "1".repeat(64),
         };
         let mut lock = LockFile { kernels: vec![] };
         lock.upsert(entry("7.2"), &f);
@@ -351,7 +443,60 @@ kernels:
         assert_eq!(names, ["5.10", "7.2"]);
         let back = LockFile::parse(&lock.to_yaml(), Path::new("kernels.lock")).unwrap();
         assert_eq!(back, lock);
-        assert!(LockFile::parse("kernels: [{name: x}]", Path::new("l")).is_err());
+        let e = LockFile::parse("kernels: [{name: x}]", Path::new("l")).unwrap_err();
+        assert!(e.to_string().starts_with("l: "), "{e}");
+        let short = lock.to_yaml().replace(&"1".repeat(64), "11");
+        let e = LockFile::parse(&short, Path::new("l")).unwrap_err();
+        assert!(
+            e.to_string().contains("`image_sha256` is not a sha256"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn config_files_are_bounded() {
+        let d = tempfile::tempdir().unwrap();
+        let big = d.path().join("kernels.yaml");
+        let mut text = YAML.to_string();
+        while (text.len() as u64) <= MAX_CONFIG_BYTES {
+            text.push_str("# padding padding padding padding padding padding padding\n");
+        }
+        std::fs::write(&big, &text).unwrap();
+        let e = KernelsFile::load(&big).unwrap_err().to_string();
+        assert!(e.contains("larger than 256 KiB"), "{e}");
+        let e = LockFile::parse(&text, Path::new("kernels.lock"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("larger than"), "{e}");
+        // A FIFO would block a reader forever; it is refused instead.
+        let fifo = d.path().join("fifo.yaml");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let e = KernelsFile::load(&fifo).unwrap_err().to_string();
+        assert!(e.contains("not a regular file"), "{e}");
+    }
+
+    #[test]
+    fn mirror_settings() {
+        let f = KernelsFile::parse(
+            &format!("mirror: http://m.example/debian\n{YAML}"),
+            Path::new("k.yaml"),
+        )
+        .unwrap();
+        assert_eq!(f.mirror.as_deref(), Some("http://m.example/debian"));
+        let cli = MirrorOverride::default();
+        assert_eq!(f.mirror_override(&cli).debian, f.mirror);
+        let cli = MirrorOverride {
+            debian: Some("http://cli.example/debian".into()),
+            security: None,
+        };
+        assert_eq!(f.mirror_override(&cli), cli);
+        let e = KernelsFile::parse(
+            &format!("mirror: 'http://x/debian sid main'\n{YAML}"),
+            Path::new("k.yaml"),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("`mirror`"), "{e}");
     }
 
     #[test]

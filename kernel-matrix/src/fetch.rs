@@ -1,35 +1,104 @@
 //! Kernel images from Debian's archive, through apt with a private
 //! configuration: its own sources list, lists and archives under the cache,
-//! so the machine's apt setup is never read or changed, while apt still
-//! checks the Release signatures and the package hashes.
+//! so the machine's apt setup is never read or changed (only its sources,
+//! for the mirror), while apt still checks the Release signatures and the
+//! package hashes.
+//!
+//! Any number of mapspec processes may share one cache. Each private apt
+//! root is used by one process at a time (a lock around the whole apt
+//! session: update, queries, download), each image is fetched under a lock
+//! on its entry, and lands in the cache by rename, so a reader sees either
+//! nothing or a whole, verified file.
 
 use sha2::{Digest, Sha256};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use crate::config::{self, image_matches, image_release, package_matches, KernelSpec, LockEntry};
+use crate::cache_lock::{self, EntryLock};
+use crate::config::{image_matches, image_release, package_matches, KernelSpec, LockEntry};
+use crate::mirror::{self, MirrorOverride};
 use crate::MatrixError;
 
 pub const KEYRING: &str = "/usr/share/keyrings/debian-archive-keyring.gpg";
 
+/// Where the machine's apt configuration lives (its sources give the mirror).
+pub const APT_ETC: &str = "/etc/apt";
+
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    let d = Sha256::digest(bytes);
+    hex(&Sha256::digest(bytes))
+}
+
+fn hex(d: &[u8]) -> String {
     d.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// One private apt root per set of suites.
+/// The sha256 of a file, read in pieces (unpacked kernels are 60 MB).
+pub fn sha256_file(path: &Path) -> std::io::Result<String> {
+    let mut h = Sha256::new();
+    std::io::copy(&mut std::fs::File::open(path)?, &mut h)?;
+    Ok(hex(&h.finalize()))
+}
+
+/// Whether apt checks the Release files' `Valid-Until` date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Validity {
+    /// `--update-lock`: what apt resolves becomes the pin, so the index it
+    /// comes from must be current.
+    Checked,
+    /// A locked fetch: the .deb and the image are verified against the
+    /// lock's sha256, which is stronger than a fresh index, so an expired
+    /// Release file (a snapshot mirror, a mirror that lags) must not stop it.
+    Ignored,
+}
+
+/// One apt session on a private apt root (one per set of suites), holding
+/// the root's lock for as long as it lives: apt's lists, the sources list
+/// and the downloaded packages are never seen half-written by another
+/// process.
 pub struct Apt {
     kernel: String,
     root: PathBuf,
+    validity: Validity,
+    _lock: EntryLock,
 }
 
 impl Apt {
-    pub fn new(cache: &Path, k: &KernelSpec) -> Apt {
-        Apt {
-            kernel: k.name.clone(),
-            root: cache.join("apt").join(k.suites.join("+")),
+    /// Lock the apt root of `k`'s suites and point it at the mirror.
+    pub fn open(
+        cache: &Path,
+        k: &KernelSpec,
+        mirror: &MirrorOverride,
+        validity: Validity,
+    ) -> Result<Apt, MatrixError> {
+        if !Path::new(KEYRING).exists() {
+            return Err(MatrixError::MissingTool {
+                program: KEYRING.into(),
+                hint: "install the debian-archive-keyring package".into(),
+            });
         }
+        let mirror = mirror::resolve(mirror, Path::new(APT_ETC))?;
+        let root = cache.join("apt").join(k.suites.join("+"));
+        let lock = cache_lock::lock(&root.join("mapspec"), || {})?;
+        let apt = Apt {
+            kernel: k.name.clone(),
+            root,
+            validity,
+            _lock: lock,
+        };
+        for d in ["lists/partial", "archives/partial"] {
+            let p = apt.root.join(d);
+            std::fs::create_dir_all(&p).map_err(apt.io("create", &p))?;
+        }
+        let mut s = String::new();
+        for suite in &k.suites {
+            let uri = mirror.for_suite(suite)?;
+            s.push_str(&format!("deb [signed-by={KEYRING}] {uri} {suite} main\n"));
+        }
+        let p = apt.sources_list();
+        mapspec_safefs::write_io(&p, s.as_bytes(), mapspec_safefs::Parent::CreateAll)
+            .map_err(apt.io("write", &p))?;
+        Ok(apt)
     }
 
     fn io(&self, what: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> MatrixError {
@@ -41,37 +110,11 @@ impl Apt {
         self.root.join("sources.list")
     }
 
-    fn write_sources(&self, suites: &[String]) -> Result<(), MatrixError> {
-        if !Path::new(KEYRING).exists() {
-            return Err(MatrixError::MissingTool {
-                program: KEYRING.into(),
-                hint: "install the debian-archive-keyring package".into(),
-            });
-        }
-        for d in ["lists/partial", "archives/partial"] {
-            let p = self.root.join(d);
-            std::fs::create_dir_all(&p).map_err(self.io("create", &p))?;
-        }
-        let mut s = String::new();
-        for suite in suites {
-            let mirror = if suite.ends_with("-security") {
-                config::SECURITY_MIRROR
-            } else {
-                config::DEBIAN_MIRROR
-            };
-            s.push_str(&format!(
-                "deb [signed-by={KEYRING}] {mirror} {suite} main\n"
-            ));
-        }
-        let p = self.sources_list();
-        mapspec_spec::results::write_atomic(&p, s.as_bytes()).map_err(self.io("write", &p))
-    }
-
     /// The `-o` options that make apt use our root and nothing of the host's
     /// package state; the index targets off are large and unused.
     fn options(&self) -> Vec<String> {
         let r = self.root.display();
-        [
+        let mut o: Vec<String> = vec![
             format!("Dir::Etc::sourcelist={}", self.sources_list().display()),
             "Dir::Etc::sourceparts=-".into(),
             format!("Dir::State::Lists={r}/lists"),
@@ -87,10 +130,13 @@ impl Apt {
             "Acquire::IndexTargets::deb::DEP-11-icons::DefaultEnabled=false".into(),
             "Acquire::IndexTargets::deb::DEP-11-icons-small::DefaultEnabled=false".into(),
             "Acquire::IndexTargets::deb::Contents-deb::DefaultEnabled=false".into(),
-        ]
-        .into_iter()
-        .flat_map(|o| ["-o".to_string(), o])
-        .collect()
+        ];
+        if self.validity == Validity::Ignored {
+            // See `Validity::Ignored`: the lock's sha256 verifies what we
+            // fetch; signatures are still checked.
+            o.push("Acquire::Check-Valid-Until=false".into());
+        }
+        o.into_iter().flat_map(|o| ["-o".to_string(), o]).collect()
     }
 
     fn run(&self, program: &str, args: &[&str], cwd: Option<&Path>) -> Result<String, MatrixError> {
@@ -123,8 +169,7 @@ impl Apt {
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     }
 
-    pub fn update(&self, suites: &[String]) -> Result<(), MatrixError> {
-        self.write_sources(suites)?;
+    pub fn update(&self) -> Result<(), MatrixError> {
         self.run("apt-get", &["-q", "update"], None).map(|_| ())
     }
 
@@ -269,17 +314,25 @@ pub enum Fetched {
 }
 
 /// Make the locked image available in the cache, downloading it when
-/// needed and refusing anything whose hash differs from the lock.
+/// needed and refusing anything whose hash differs from the lock. Safe to
+/// call from any number of processes at once: one downloads, the others
+/// wait for its lock and then find the image cached.
 pub fn ensure_image(
     cache: &Path,
     k: &KernelSpec,
     e: &LockEntry,
+    mirror: &MirrorOverride,
 ) -> Result<(PathBuf, Fetched), MatrixError> {
     if let Some(p) = cached_image(cache, e) {
         return Ok((p, Fetched::Cached));
     }
-    let apt = Apt::new(cache, k);
-    apt.update(&k.suites)?;
+    let p = image_path(cache, e);
+    let _entry = cache_lock::lock(&p, || {})?;
+    if let Some(p) = cached_image(cache, e) {
+        return Ok((p, Fetched::Cached));
+    }
+    let apt = Apt::open(cache, k, mirror, Validity::Ignored)?;
+    apt.update()?;
     let versions = apt.versions(&e.package)?;
     if !versions.iter().any(|v| v == &e.version) {
         return Err(MatrixError::LockedVersionGone {
@@ -294,13 +347,7 @@ pub fn ensure_image(
         });
     }
     let deb = apt.download(&e.package, &e.version)?;
-    let deb_bytes = std::fs::read(&deb).map_err(|source| MatrixError::Io {
-        what: "read",
-        path: deb.clone(),
-        source,
-    })?;
-    let actual = sha256_hex(&deb_bytes);
-    drop(deb_bytes);
+    let actual = file_sha256(&deb)?;
     if actual != e.deb_sha256 {
         let _ = std::fs::remove_file(&deb);
         return Err(MatrixError::HashMismatch {
@@ -310,7 +357,10 @@ pub fn ensure_image(
             actual,
         });
     }
-    let (_, image) = extract_image(&deb, &e.image, &k.name)?;
+    let extracted = extract_image(&deb, &e.image, &k.name);
+    // The .deb carries the modules too (up to 100 MB); only the image is kept.
+    let _ = std::fs::remove_file(&deb);
+    let (_, image) = extracted?;
     let actual = sha256_hex(&image);
     if actual != e.image_sha256 {
         return Err(MatrixError::HashMismatch {
@@ -320,48 +370,63 @@ pub fn ensure_image(
             actual,
         });
     }
-    let p = image_path(cache, e);
-    mapspec_spec::results::write_atomic(&p, &image).map_err(|source| MatrixError::Io {
-        what: "write",
-        path: p.clone(),
-        source,
+    mapspec_safefs::write_io(&p, &image, mapspec_safefs::Parent::CreateAll).map_err(|source| {
+        MatrixError::Io {
+            what: "write",
+            path: p.clone(),
+            source,
+        }
     })?;
-    // The .deb carries the modules too (up to 100 MB); only the image is kept.
-    let _ = std::fs::remove_file(&deb);
     Ok((p, Fetched::Downloaded))
 }
 
-/// `--update-lock`: pin the newest matching package, caching its image.
-pub fn resolve_lock(cache: &Path, k: &KernelSpec) -> Result<(LockEntry, PathBuf), MatrixError> {
-    let apt = Apt::new(cache, k);
-    apt.update(&k.suites)?;
-    let (package, version) = apt.resolve(k)?;
-    let deb = apt.download(&package, &version)?;
-    let deb_bytes = std::fs::read(&deb).map_err(|source| MatrixError::Io {
+fn file_sha256(path: &Path) -> Result<String, MatrixError> {
+    sha256_file(path).map_err(|source| MatrixError::Io {
         what: "read",
-        path: deb.clone(),
+        path: path.to_path_buf(),
         source,
-    })?;
-    let deb_sha256 = sha256_hex(&deb_bytes);
-    drop(deb_bytes);
-    let (image_in_deb, image) = extract_image(&deb, &k.image, &k.name)?;
-    let release = image_release(&k.image, &image_in_deb).unwrap_or_default();
-    let entry = LockEntry {
-        name: k.name.clone(),
-        package,
-        version,
-        image: image_in_deb,
-        release,
-        deb_sha256,
-        image_sha256: sha256_hex(&image),
+    })
+}
+
+/// `--update-lock`: pin the newest matching package, caching its image.
+/// apt checks that the index is current here (`Validity::Checked`).
+pub fn resolve_lock(
+    cache: &Path,
+    k: &KernelSpec,
+    mirror: &MirrorOverride,
+) -> Result<(LockEntry, PathBuf), MatrixError> {
+    let (entry, image) = {
+        let apt = Apt::open(cache, k, mirror, Validity::Checked)?;
+        apt.update()?;
+        let (package, version) = apt.resolve(k)?;
+        let deb = apt.download(&package, &version)?;
+        let deb_sha256 = file_sha256(&deb);
+        let extracted = extract_image(&deb, &k.image, &k.name);
+        let _ = std::fs::remove_file(&deb);
+        let (image_in_deb, image) = extracted?;
+        let release = image_release(&k.image, &image_in_deb).unwrap_or_default();
+        let entry = LockEntry {
+            name: k.name.clone(),
+            package,
+            version,
+            image: image_in_deb,
+            release,
+            deb_sha256: deb_sha256?,
+            image_sha256: sha256_hex(&image),
+        };
+        (entry, image)
+        // The apt root's lock ends here, before the image entry's lock is
+        // taken: `ensure_image` takes them in the other order.
     };
     let p = image_path(cache, &entry);
-    mapspec_spec::results::write_atomic(&p, &image).map_err(|source| MatrixError::Io {
-        what: "write",
-        path: p.clone(),
-        source,
+    let _entry = cache_lock::lock(&p, || {})?;
+    mapspec_safefs::write_io(&p, &image, mapspec_safefs::Parent::CreateAll).map_err(|source| {
+        MatrixError::Io {
+            what: "write",
+            path: p.clone(),
+            source,
+        }
     })?;
-    let _ = std::fs::remove_file(&deb);
     Ok((entry, p))
 }
 

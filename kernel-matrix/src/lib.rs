@@ -7,6 +7,7 @@
 //! collects the results from the guest's second serial port.
 //! Guest side: [`guest::main_as_init`], called by `mapspec matrix __guest`.
 
+pub mod cache_lock;
 pub mod compare;
 pub mod config;
 pub mod cpio;
@@ -15,6 +16,7 @@ pub mod fetch;
 pub mod guest;
 pub mod initramfs;
 pub mod matrix;
+pub mod mirror;
 pub mod pvh;
 pub mod qemu;
 pub mod table;
@@ -45,6 +47,8 @@ pub enum MatrixError {
          binary, or pass `--runner PATH`"
     )]
     RunnerNotStatic { path: PathBuf, reason: String },
+    #[error("no Debian mirror: {message}")]
+    NoMirror { message: String },
     #[error("`{program}` was not found: {hint}")]
     MissingTool { program: String, hint: String },
     #[error("kernel {kernel}: `{command}` failed: {stderr}")]

@@ -29,6 +29,8 @@ pub struct Options {
     pub qemu: String,
     /// Defaults to `config::cache_dir()`.
     pub cache: Option<PathBuf>,
+    /// `--mirror`; else kernels.yaml's, else the machine's apt sources.
+    pub mirror: crate::mirror::MirrorOverride,
     pub memory_mb: u32,
     pub smp: u32,
 }
@@ -86,6 +88,7 @@ fn short(s: &str, n: usize) -> String {
 pub fn run(opts: &Options) -> Result<Outcome, MatrixError> {
     let started = Instant::now();
     let file = KernelsFile::load(&opts.kernels_file)?;
+    let mirror = file.mirror_override(&opts.mirror);
     let lock_file = lock_path(&opts.kernels_file);
     let mut lock = LockFile::load(&lock_file)?;
     let selected: Vec<KernelSpec> = config::select(&file, &opts.only, opts.shard)?
@@ -129,7 +132,7 @@ pub fn run(opts: &Options) -> Result<Outcome, MatrixError> {
             );
             pb.enable_steady_tick(Duration::from_millis(120));
             pb.set_message(format!("resolving {} in {}", k.package, k.suites.join("+")));
-            let (entry, _) = fetch::resolve_lock(&cache, k)?;
+            let (entry, _) = fetch::resolve_lock(&cache, k, &mirror)?;
             let changed = lock.get(&k.name) != Some(&entry);
             pb.finish_with_message(format!(
                 "locked {} {}{}",
@@ -193,6 +196,7 @@ pub fn run(opts: &Options) -> Result<Outcome, MatrixError> {
         cache: &cache,
         initrd: &initrd,
         apt_lock: &apt_lock,
+        mirror: &mirror,
     };
     let jobs = opts.jobs.clamp(1, work.len());
     std::thread::scope(|s| {
@@ -338,6 +342,7 @@ struct Shared<'a> {
     /// apt locks its lists directory; downloads of kernels sharing suites
     /// must not overlap, and the network is not the bottleneck anyway.
     apt_lock: &'a Mutex<()>,
+    mirror: &'a crate::mirror::MirrorOverride,
 }
 
 fn one_kernel(
@@ -357,7 +362,7 @@ fn one_kernel(
             ));
             let _guard = apt_lock.lock();
             pb.set_message(format!("fetching {} {}", e.package, e.version));
-            fetch::ensure_image(cache, k, e)?.0
+            fetch::ensure_image(cache, k, e, sh.mirror)?.0
         }
     };
     let kernel = match pvh::cached_vmlinux(&image, &e.image_sha256) {

@@ -165,10 +165,28 @@ pub fn vmlinux(bz: &[u8]) -> Result<Vec<u8>, PvhError> {
 /// The unpacked kernel of a verified, cached bzImage, unpacked on first
 /// use. `image_sha256` (from the lock) names the file, so a new image never
 /// meets an old unpacked kernel.
+///
+/// The file is trusted by its content, never by its name: unpacking
+/// records `<image sha256> <vmlinux sha256>` in a `.sha256` file beside
+/// it, and every use checks both (the lock's image digest, and the
+/// unpacked file's digest, about 40 ms for 60 MB). Anything else (a file
+/// copied over it, a truncated one, a record of another image) is
+/// unpacked again. Unpacking runs under a lock on the entry and the files
+/// land by rename, so processes sharing the cache never see a partial one.
 pub fn cached_vmlinux(image: &Path, image_sha256: &str) -> Result<PathBuf, PvhError> {
     let short = image_sha256.get(..16).unwrap_or(image_sha256);
     let out = image.with_extension(format!("{short}.pvh-vmlinux"));
-    if out.is_file() {
+    let digest = digest_path(&out);
+    if verified(&out, &digest, image_sha256) {
+        return Ok(out);
+    }
+    let _lock = crate::cache_lock::lock(&out, || {}).map_err(|e| PvhError::Io {
+        what: "lock",
+        path: out.clone(),
+        message: e.to_string(),
+    })?;
+    // Another process may have unpacked it while we waited.
+    if verified(&out, &digest, image_sha256) {
         return Ok(out);
     }
     let io = |what, path: &Path| {
@@ -180,9 +198,50 @@ pub fn cached_vmlinux(image: &Path, image_sha256: &str) -> Result<PathBuf, PvhEr
         }
     };
     let bz = std::fs::read(image).map_err(io("read", image))?;
+    // The caller verified the image against the lock; check again here, as
+    // the record below vouches for the image it was unpacked from.
+    if crate::fetch::sha256_hex(&bz) != image_sha256 {
+        return Err(PvhError::Io {
+            what: "verify",
+            path: image.to_path_buf(),
+            message: format!("its sha256 is not the lock's {image_sha256}"),
+        });
+    }
     let elf = vmlinux(&bz)?;
-    mapspec_spec::results::write_atomic(&out, &elf).map_err(io("write", &out))?;
+    let record = format!("{image_sha256} {}\n", crate::fetch::sha256_hex(&elf));
+    // The kernel first, then its record: a reader that meets the new kernel
+    // with the old record sees a mismatch and waits for our lock.
+    mapspec_safefs::write_io(&out, &elf, mapspec_safefs::Parent::CreateAll)
+        .map_err(io("write", &out))?;
+    mapspec_safefs::write_io(
+        &digest,
+        record.as_bytes(),
+        mapspec_safefs::Parent::CreateAll,
+    )
+    .map_err(io("write", &digest))?;
     Ok(out)
+}
+
+fn digest_path(vmlinux: &Path) -> PathBuf {
+    let mut s = vmlinux.as_os_str().to_owned();
+    s.push(".sha256");
+    PathBuf::from(s)
+}
+
+/// Whether `out` is the kernel unpacked from the image `image_sha256`, by
+/// the record written when it was unpacked.
+fn verified(out: &Path, digest: &Path, image_sha256: &str) -> bool {
+    let Ok(record) = std::fs::read_to_string(digest) else {
+        return false;
+    };
+    let mut words = record.split_whitespace();
+    let (Some(from), Some(sha), None) = (words.next(), words.next(), words.next()) else {
+        return false;
+    };
+    if from != image_sha256 {
+        return false;
+    }
+    crate::fetch::sha256_file(out).is_ok_and(|d| d == sha)
 }
 
 /// Whether an x86-64 ELF64 carries `XEN_ELFNOTE_PHYS32_ENTRY` in a
@@ -302,6 +361,41 @@ mod tests {
         let elf = elf_with_note(17);
         let bz = bzimage(&gzip(&elf), elf.len(), 0x020f);
         assert_eq!(vmlinux(&bz), Err(PvhError::NoPvhNote));
+    }
+
+    #[test]
+    fn a_cached_kernel_that_is_not_what_was_unpacked_is_unpacked_again() {
+        let d = tempfile::tempdir().unwrap();
+        let elf = elf_with_note(NOTE_PHYS32_ENTRY);
+        let bz = bzimage(&gzip(&elf), elf.len(), 0x020f);
+        let image = d.path().join("linux-image-a_1.vmlinuz");
+        std::fs::write(&image, &bz).unwrap();
+        let sha = crate::fetch::sha256_hex(&bz);
+        let out = cached_vmlinux(&image, &sha).unwrap();
+        assert_eq!(std::fs::read(&out).unwrap(), elf);
+        // Another kernel copied over it (what once made a 5.10 run boot
+        // 6.1): same name, other bytes.
+        let mut other = elf_with_note(NOTE_PHYS32_ENTRY);
+        other.extend(b"another kernel");
+        std::fs::write(&out, &other).unwrap();
+        assert_eq!(cached_vmlinux(&image, &sha).unwrap(), out);
+        assert_eq!(std::fs::read(&out).unwrap(), elf, "not unpacked again");
+        // A record of another image, copied along with its kernel.
+        std::fs::write(&out, &other).unwrap();
+        let record = format!("{} {}\n", "0".repeat(64), crate::fetch::sha256_hex(&other));
+        std::fs::write(digest_path(&out), record).unwrap();
+        cached_vmlinux(&image, &sha).unwrap();
+        assert_eq!(std::fs::read(&out).unwrap(), elf);
+        // No record at all.
+        std::fs::remove_file(digest_path(&out)).unwrap();
+        std::fs::write(&out, &other).unwrap();
+        cached_vmlinux(&image, &sha).unwrap();
+        assert_eq!(std::fs::read(&out).unwrap(), elf);
+        // An image that is not the locked one is refused, not unpacked.
+        assert!(matches!(
+            cached_vmlinux(&image, &"1".repeat(64)),
+            Err(PvhError::Io { what: "verify", .. })
+        ));
     }
 
     #[test]

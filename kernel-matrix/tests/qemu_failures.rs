@@ -36,7 +36,9 @@ fn kernel_6_1() -> PathBuf {
     let spec = file.kernels.iter().find(|k| k.name == "6.1").unwrap();
     let entry = lock.get("6.1").expect("6.1 is locked in kernels.lock");
     let cache = config::cache_dir().unwrap();
-    fetch::ensure_image(&cache, spec, entry).unwrap().0
+    fetch::ensure_image(&cache, spec, entry, &Default::default())
+        .unwrap()
+        .0
 }
 
 fn boot<'a>(
