@@ -1,23 +1,30 @@
 //! `mapspec docs`: render Documentation/bpf from the specs and the recorded
-//! results, or with `--check` compare it with what is committed.
+//! results, or with `--check` compare it with what is committed. docgen
+//! renders and compares; the pages are written here, through safefs.
 
 use crate::exit;
 use anyhow::Context;
-use mapspec_docgen::DocError;
+use mapspec_docgen::{DocError, Drift, Pages};
 use mapspec_spec::LoadError;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+/// Where the README's results live: the kernel matrix's and this host's.
+/// The bare `mapspec docs` reads them, so that it reproduces the committed
+/// pages instead of stripping every "Verified on" from them.
+const DEFAULT_RESULTS: [&str; 2] = ["kernel-matrix/results", "results/host"];
+const DEFAULT_OUT: &str = "Documentation/bpf";
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// The spec directory (holding maps/*.yaml) or a directory of YAML files.
-    #[arg(long, default_value = "spec/maps")]
+    #[arg(long, default_value = crate::DEFAULT_SPECS, help = crate::SPECS_HELP)]
     pub specs: PathBuf,
     /// A results file of `mapspec run --save`, or a directory of them
-    /// (every *.json). Repeatable; a path that does not exist holds no results.
+    /// (every *.json). Repeatable; a path that does not exist holds no
+    /// results. Without it: kernel-matrix/results and results/host.
     #[arg(long = "results", value_name = "FILE_OR_DIR")]
     pub results: Vec<PathBuf>,
     /// Where the pages go.
-    #[arg(long, default_value = "Documentation/bpf")]
+    #[arg(long, default_value = DEFAULT_OUT)]
     pub out: PathBuf,
     /// Render into memory and compare with --out: exit 1 with a unified diff
     /// when a page is stale, missing, or no longer generated.
@@ -25,7 +32,42 @@ pub struct Args {
     pub check: bool,
 }
 
-pub fn main(a: Args) -> anyhow::Result<u8> {
+/// `mapspec docs` with the options of this run spelled out, so that the
+/// advice we print repeats exactly what was rendered.
+fn command(a: &Args) -> String {
+    let mut c = String::from("mapspec docs");
+    if a.specs != Path::new(crate::DEFAULT_SPECS) {
+        c += &format!(" --specs {}", a.specs.display());
+    }
+    for r in &a.results {
+        c += &format!(" --results {}", r.display());
+    }
+    if a.out != Path::new(DEFAULT_OUT) {
+        c += &format!(" --out {}", a.out.display());
+    }
+    c
+}
+
+/// Whether the specs are the repository's whole set (the default
+/// directory): only then may a page that no spec renders be removed. From
+/// any other directory, which may hold a few specs only, the other pages
+/// are not ours to judge.
+fn full_spec_set(specs: &Path) -> bool {
+    let maps = |d: &Path| {
+        let d = if d.join("maps").is_dir() {
+            d.join("maps")
+        } else {
+            d.to_path_buf()
+        };
+        std::fs::canonicalize(d).ok()
+    };
+    maps(specs).is_some_and(|s| Some(s) == maps(Path::new(crate::DEFAULT_SPECS)))
+}
+
+pub fn main(mut a: Args) -> anyhow::Result<u8> {
+    if a.results.is_empty() {
+        a.results = DEFAULT_RESULTS.iter().map(PathBuf::from).collect();
+    }
     if !a.specs.is_dir() {
         anyhow::bail!("the spec directory {} does not exist", a.specs.display());
     }
@@ -36,8 +78,9 @@ pub fn main(a: Args) -> anyhow::Result<u8> {
                 eprintln!("{d}");
             }
             eprintln!(
-                "{} problem(s) in the specs; run `mapspec lint`",
-                diagnostics.len()
+                "{} problem(s) in the specs; run `mapspec lint --specs {}`",
+                diagnostics.len(),
+                a.specs.display()
             );
             return Ok(exit::FAILED);
         }
@@ -69,27 +112,65 @@ pub fn main(a: Args) -> anyhow::Result<u8> {
         }
         Err(e) => return Err(e).context("cannot render the pages"),
     };
+    let full = full_spec_set(&a.specs);
     if a.check {
-        let drift = mapspec_docgen::check(&a.out, &pages)?;
-        if drift.is_empty() {
-            println!("{}: {} pages up to date", a.out.display(), pages.len());
-            return Ok(exit::OK);
-        }
-        for d in &drift {
-            print!("{d}");
-        }
-        eprintln!(
-            "{}: {} page(s) out of date; run `mapspec docs{}` and commit the result",
-            a.out.display(),
-            drift.len(),
-            a.results
-                .iter()
-                .map(|r| format!(" --results {}", r.display()))
-                .collect::<String>()
-        );
-        return Ok(exit::FAILED);
+        check(&a, &pages, full)
+    } else {
+        write(&a, &pages, full)
     }
-    let touched = mapspec_docgen::write(&a.out, &pages)?;
+}
+
+fn check(a: &Args, pages: &Pages, full: bool) -> anyhow::Result<u8> {
+    let mut drift = mapspec_docgen::check(&a.out, pages)?;
+    // A subset of the specs renders a subset of the pages.
+    drift.retain(|d| full || !matches!(d, Drift::Extra { .. }));
+    if drift.is_empty() {
+        println!("{}: {} pages up to date", a.out.display(), pages.len());
+        return Ok(exit::OK);
+    }
+    for d in &drift {
+        print!("{d}");
+    }
+    eprintln!(
+        "{}: {} page(s) out of date; run `{}` and commit the result",
+        a.out.display(),
+        drift.len(),
+        command(a)
+    );
+    Ok(exit::FAILED)
+}
+
+fn write(a: &Args, pages: &Pages, full: bool) -> anyhow::Result<u8> {
+    let plan = mapspec_docgen::plan(&a.out, pages)?;
+    let mut touched = Vec::new();
+    for name in &plan.write {
+        let opts = mapspec_safefs::Options {
+            // Documentation/ is in the repository; an explicit new --out
+            // may be created, a typo higher up is an error.
+            create_parent: mapspec_safefs::Parent::CreateOne,
+        };
+        mapspec_safefs::write_with(&a.out.join(name), pages[name].as_bytes(), opts)?;
+        touched.push(name.clone());
+    }
+    if full {
+        // plan.remove holds only pages with docgen's generated-file header.
+        for name in &plan.remove {
+            let path = a.out.join(name);
+            std::fs::remove_file(&path)
+                .with_context(|| format!("cannot remove the stale page {}", path.display()))?;
+            touched.push(name.clone());
+        }
+    } else if !plan.remove.is_empty() {
+        eprintln!(
+            "mapspec docs: note: {} generated page(s) in {} are not rendered from {} ({}); \
+             kept, since those specs may be a subset (pages are removed only with the full \
+             spec set, `mapspec docs` without --specs)",
+            plan.remove.len(),
+            a.out.display(),
+            a.specs.display(),
+            plan.remove.join(", ")
+        );
+    }
     println!(
         "{}: {} pages, {} changed{}",
         a.out.display(),

@@ -7,8 +7,7 @@ use std::path::PathBuf;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// The spec directory (holding maps/*.yaml) or a directory of YAML files.
-    #[arg(long, default_value = "spec")]
+    #[arg(long, default_value = crate::DEFAULT_SPECS, help = crate::SPECS_HELP)]
     pub specs: PathBuf,
 }
 

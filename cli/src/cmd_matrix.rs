@@ -11,7 +11,6 @@ use mapspec_kernel_matrix::config::Shard;
 use mapspec_kernel_matrix::matrix::{self, Options};
 use mapspec_kernel_matrix::qemu::Accel;
 use mapspec_kernel_matrix::{compare, guest, initramfs, MatrixError};
-use mapspec_spec::results::write_atomic;
 
 use crate::exit;
 
@@ -63,8 +62,8 @@ struct RunArgs {
     /// The static binary booted as /init (default: this binary, which must be static).
     #[arg(long, value_name = "PATH", env = "MAPSPEC_RUNNER")]
     runner: Option<PathBuf>,
-    /// The specs shipped to the guests.
-    #[arg(long, default_value = "spec/maps")]
+    /// (The specs shipped to the guests.)
+    #[arg(long, default_value = crate::DEFAULT_SPECS, help = crate::SPECS_HELP)]
     specs: PathBuf,
     /// tcg (default: /dev/kvm exists on our machines but guests hang there) or kvm.
     #[arg(long, default_value = "tcg", value_parser = ["tcg", "kvm"], env = "MAPSPEC_ACCEL")]
@@ -273,10 +272,15 @@ fn merge(m: MergeArgs) -> anyhow::Result<u8> {
         }
         Err(e) => return Err(e).context("cannot read the shard results"),
     };
+    // compare::merge has checked every release; a name is never a path.
     for (report, from) in &merged {
-        let to = m.out.join(compare::file_name(report));
-        write_atomic(&to, report.clone().without_timings().to_json().as_bytes())
-            .with_context(|| format!("cannot write {} (from {})", to.display(), from.display()))?;
+        let to = m.out.join(compare::file_name(report)?);
+        let json = report.clone().without_timings().to_json();
+        let opts = mapspec_safefs::Options {
+            create_parent: mapspec_safefs::Parent::CreateOne,
+        };
+        mapspec_safefs::write_with(&to, json.as_bytes(), opts)
+            .with_context(|| format!("merging {}", from.display()))?;
     }
     let cols: Vec<_> = merged
         .iter()

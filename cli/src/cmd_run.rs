@@ -4,7 +4,7 @@
 use crate::exit;
 use anyhow::Context;
 use mapspec_conformance::runner::{run_with, RunOptions};
-use mapspec_spec::results::{write_atomic, RunReport, Status, Summary};
+use mapspec_spec::results::{RunReport, Status, Summary};
 use mapspec_spec::LoadError;
 use owo_colors::{OwoColorize, Stream};
 use std::collections::BTreeMap;
@@ -20,8 +20,7 @@ pub enum Format {
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// The spec directory (holding maps/*.yaml).
-    #[arg(long, default_value = "spec")]
+    #[arg(long, default_value = crate::DEFAULT_SPECS, help = crate::SPECS_HELP)]
     pub specs: PathBuf,
     /// Only this map type (file stem like `hash`, or `BPF_MAP_TYPE_HASH`); repeatable.
     #[arg(long = "map", value_name = "TYPE")]
@@ -107,12 +106,11 @@ pub fn main(a: Args) -> anyhow::Result<u8> {
     };
     if let Some(path) = &a.save {
         let stable = report.clone().without_timings();
-        write_atomic(path, stable.to_json().as_bytes())
-            .with_context(|| format!("saving results to {}", path.display()))?;
+        mapspec_safefs::write(path, stable.to_json().as_bytes())
+            .context("cannot save the results")?;
     }
     match &a.output {
-        Some(path) => write_atomic(path, text.as_bytes())
-            .with_context(|| format!("writing {}", path.display()))?,
+        Some(path) => mapspec_safefs::write(path, text.as_bytes())?,
         None => {
             std::io::stdout().write_all(text.as_bytes())?;
         }

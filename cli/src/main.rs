@@ -9,6 +9,12 @@ mod cmd_run;
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+/// `--specs`, the same in every subcommand: the directory holding
+/// `maps/*.yaml` (or a directory of YAML specs), `spec` by default.
+pub const DEFAULT_SPECS: &str = "spec";
+pub const SPECS_HELP: &str =
+    "The spec directory (holding maps/*.yaml) or a directory of YAML spec files";
+
 /// Exit codes shared by every subcommand.
 pub mod exit {
     pub const OK: u8 = 0;

@@ -6,8 +6,9 @@
 //! The pipeline: [`load_specs`] and [`load_results`] read the inputs;
 //! [`render`] builds one context per page (`page.rs`, `overview.rs`) out of
 //! small RST pieces (`rst.rs`, `markdown.rs`, `verify.rs`, `usage.rs`) and
-//! fills the Tera templates in `docgen/templates/`; [`write`] and [`check`]
-//! compare the result with a directory.
+//! fills the Tera templates in `docgen/templates/`; [`check`] and [`plan`]
+//! compare the result with a directory. docgen writes nothing: `mapspec
+//! docs` writes the pages a [`Plan`] names.
 
 mod kernel_side;
 pub mod markdown;
@@ -328,29 +329,28 @@ pub fn unified_diff(old: &str, new: &str, path: &str) -> String {
         .to_string()
 }
 
-/// Write the pages into `dir` (atomically, each file) and remove generated
-/// pages no spec renders any more. Returns the names written or removed.
-pub fn write(dir: &Path, pages: &Pages) -> Result<Vec<String>, DocError> {
-    std::fs::create_dir_all(dir).map_err(|source| DocError::Io {
-        path: dir.into(),
-        source,
-    })?;
-    let mut touched = Vec::new();
-    for (name, text) in pages {
-        let path = dir.join(name);
-        if std::fs::read_to_string(&path).is_ok_and(|old| old == *text) {
-            continue;
+/// What makes a directory hold exactly the rendered pages.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Plan {
+    /// Pages that are missing or differ, to be written.
+    pub write: Vec<String>,
+    /// Pages carrying [`MARKER`] that no spec renders any more. Removing
+    /// them is right only when `pages` come from the full spec set: with a
+    /// subset (`--specs` of a few files), the other pages are listed here
+    /// too, and must stay.
+    pub remove: Vec<String>,
+}
+
+/// What [`Plan`] brings `dir` up to date with `pages`. Only reads `dir`;
+/// the writing is the caller's (`mapspec docs`, through `mapspec-safefs`),
+/// so that docgen stays a function of its inputs.
+pub fn plan(dir: &Path, pages: &Pages) -> Result<Plan, DocError> {
+    let mut plan = Plan::default();
+    for drift in check(dir, pages)? {
+        match drift {
+            Drift::Changed { name, .. } | Drift::Missing { name, .. } => plan.write.push(name),
+            Drift::Extra { name } => plan.remove.push(name),
         }
-        mapspec_spec::results::write_atomic(&path, text.as_bytes())
-            .map_err(|source| DocError::Io { path, source })?;
-        touched.push(name.clone());
     }
-    for name in generated_in(dir)? {
-        if !pages.contains_key(&name) {
-            let path = dir.join(&name);
-            std::fs::remove_file(&path).map_err(|source| DocError::Io { path, source })?;
-            touched.push(name);
-        }
-    }
-    Ok(touched)
+    Ok(plan)
 }

@@ -384,17 +384,22 @@ fn missing_results_are_no_results_and_corrupt_ones_name_the_file() {
 }
 
 #[test]
-fn check_reports_changed_missing_and_stale_pages() {
+fn check_and_plan_report_changed_missing_and_stale_pages() {
     let specs = docgen::load_specs(&fixtures().join("specs")).unwrap();
     let pages = docgen::render(&specs, &[]).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    assert_eq!(
-        docgen::write(dir.path(), &pages).unwrap().len(),
-        pages.len()
-    );
+    let plan = docgen::plan(dir.path(), &pages).unwrap();
+    assert_eq!(plan.write.len(), pages.len());
+    assert!(plan.remove.is_empty());
+    for (name, text) in &pages {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
     assert!(docgen::check(dir.path(), &pages).unwrap().is_empty());
-    // Rewriting identical pages touches nothing.
-    assert!(docgen::write(dir.path(), &pages).unwrap().is_empty());
+    // Identical pages: nothing to write.
+    assert_eq!(
+        docgen::plan(dir.path(), &pages).unwrap(),
+        docgen::Plan::default()
+    );
 
     let hash = dir.path().join("map_hash.rst");
     let text = std::fs::read_to_string(&hash).unwrap();
@@ -413,9 +418,8 @@ fn check_reports_changed_missing_and_stale_pages() {
     );
     assert!(matches!(&drift[1], Drift::Missing { name, .. } if name == "maps.rst"));
     assert!(matches!(&drift[2], Drift::Extra { name } if name == "map_gone.rst"));
-    // write repairs all of it and leaves pages it did not generate alone.
-    docgen::write(dir.path(), &pages).unwrap();
-    assert!(docgen::check(dir.path(), &pages).unwrap().is_empty());
-    assert!(dir.path().join("map_kernel_own.rst").exists());
-    assert!(!dir.path().join("map_gone.rst").exists());
+    // The plan repairs all of it and never names a page docgen did not generate.
+    let plan = docgen::plan(dir.path(), &pages).unwrap();
+    assert_eq!(plan.write, ["map_hash.rst", "maps.rst"]);
+    assert_eq!(plan.remove, ["map_gone.rst"]);
 }

@@ -5,7 +5,7 @@
 //! verdict does not. Everything else — status, expected, observed, reason,
 //! the kernel description and the claim set — must match exactly.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use mapspec_spec::results::{ClaimResult, RunReport};
@@ -108,9 +108,48 @@ pub fn only_statistical_drift(old: &RunReport, new: &RunReport) -> bool {
             .all(|id| measured(old, id) || measured(new, id))
 }
 
-/// The results file name of a report.
-pub fn file_name(r: &RunReport) -> String {
-    format!("{}.json", r.kernel.release)
+/// The results file name of a report: `<kernel.release>.json`. The release
+/// comes from a guest or from a file someone sent, so it must be a plain
+/// file name (`mapspec_safefs::check_name`) before it names one.
+pub fn file_name(r: &RunReport) -> Result<String, MatrixError> {
+    mapspec_safefs::check_name(&r.kernel.release)
+        .map(|release| format!("{release}.json"))
+        .map_err(|source| MatrixError::UnsafeName {
+            what: "kernel.release".into(),
+            source,
+        })
+}
+
+/// The results files in `dir` that no kernel produces any more: `*.json`
+/// regular files that parse as mapspec results files, named neither by a
+/// locked release (`locked`, which keeps the results of a kernel whose boot
+/// failed this time) nor by this run (`produced`). Nothing when no kernel
+/// produced results: a run where every boot failed says nothing about
+/// which files are stale. Anything else in the directory (a
+/// `package.json`, notes) is never touched.
+pub fn stale_results(
+    dir: &Path,
+    locked: &BTreeSet<String>,
+    produced: &BTreeSet<String>,
+) -> Vec<PathBuf> {
+    if produced.is_empty() {
+        return Vec::new();
+    }
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut stale: Vec<PathBuf> = rd
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .filter(|e| {
+            let n = e.file_name().to_string_lossy().into_owned();
+            n.ends_with(".json") && !locked.contains(&n) && !produced.contains(&n)
+        })
+        .map(|e| e.path())
+        .filter(|p| RunReport::read(p).is_ok())
+        .collect();
+    stale.sort();
+    stale
 }
 
 /// Read the results of several shard directories into one set keyed by
@@ -120,6 +159,14 @@ pub fn merge(dirs: &[PathBuf]) -> Result<Vec<(RunReport, PathBuf)>, MatrixError>
     let mut by_release: BTreeMap<String, (RunReport, PathBuf)> = BTreeMap::new();
     for d in dirs {
         for (report, path) in read_dir_reports(d)? {
+            // Every name is checked before any file is written.
+            file_name(&report).map_err(|e| match e {
+                MatrixError::UnsafeName { source, .. } => MatrixError::UnsafeName {
+                    what: format!("{}: kernel.release", path.display()),
+                    source,
+                },
+                e => e,
+            })?;
             let release = report.kernel.release.clone();
             match by_release.get(&release) {
                 Some((prev, prev_path)) if normalized(prev) != normalized(&report) => {
@@ -268,7 +315,7 @@ mod tests {
 
     fn write(dir: &Path, r: &RunReport) {
         std::fs::write(
-            dir.join(file_name(r)),
+            dir.join(file_name(r).unwrap()),
             r.clone().without_timings().to_json(),
         )
         .unwrap();
@@ -311,5 +358,45 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         std::fs::write(d.path().join("x.json"), "{}").unwrap();
         assert!(merge(&[d.path().into()]).is_err());
+    }
+
+    #[test]
+    fn merge_refuses_a_release_that_is_not_a_file_name() {
+        for release in ["../../x", "/tmp/x", "a/b", ".."] {
+            let d = tempfile::tempdir().unwrap();
+            let mut r = report("6.1.0-50-amd64", vec![claim("hash/a", Status::Pass, None)]);
+            r.kernel.release = release.into();
+            std::fs::write(d.path().join("evil.json"), r.to_json()).unwrap();
+            let e = merge(&[d.path().into()]).unwrap_err();
+            assert!(
+                matches!(e, MatrixError::UnsafeName { .. }),
+                "{release}: {e}"
+            );
+            assert!(e.to_string().contains("evil.json"), "{e}");
+            assert!(e.is_environment());
+        }
+    }
+
+    #[test]
+    fn only_results_files_are_stale_and_only_when_a_kernel_produced_results() {
+        let d = tempfile::tempdir().unwrap();
+        let old = report("5.4.0-1-amd64", vec![claim("hash/a", Status::Pass, None)]);
+        write(d.path(), &old);
+        let kept = report("6.1.0-50-amd64", vec![claim("hash/a", Status::Pass, None)]);
+        write(d.path(), &kept);
+        std::fs::write(d.path().join("package.json"), r#"{"name": "x"}"#).unwrap();
+        std::fs::write(d.path().join("x.json"), "not json at all").unwrap();
+        std::fs::create_dir(d.path().join("dir.json")).unwrap();
+        let v1 = RunReport {
+            format_version: 99,
+            ..old.clone()
+        };
+        std::fs::write(d.path().join("v99.json"), v1.to_json()).unwrap();
+        let set = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>();
+        let locked = set(&["6.1.0-50-amd64.json"]);
+        // Every boot failed: nothing is stale.
+        assert!(stale_results(d.path(), &locked, &set(&[])).is_empty());
+        let stale = stale_results(d.path(), &locked, &set(&["7.2.json"]));
+        assert_eq!(stale, [d.path().join("5.4.0-1-amd64.json")]);
     }
 }

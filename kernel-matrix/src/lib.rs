@@ -106,6 +106,13 @@ pub enum MatrixError {
     },
     #[error(transparent)]
     Results(#[from] mapspec_spec::results::ResultsError),
+    /// A name from data (a kernel release, a kernel name) that cannot name
+    /// a file.
+    #[error("{what}: {source}")]
+    UnsafeName {
+        what: String,
+        source: mapspec_safefs::Error,
+    },
 }
 
 impl MatrixError {

@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
-use mapspec_spec::results::{write_atomic, RunReport};
+use mapspec_spec::results::RunReport;
 
 use crate::config::{self, KernelSpec, KernelsFile, LockEntry, LockFile, Shard};
 use crate::qemu::{self, Accel, Boot};
@@ -168,10 +168,12 @@ pub fn run(opts: &Options) -> Result<Outcome, MatrixError> {
         })?;
     let initrd = tmp.path().join("initramfs.cpio.gz");
     let archive = initramfs::build(&opts.runner, &specs)?;
-    std::fs::write(&initrd, archive).map_err(|source| MatrixError::Io {
-        what: "write",
-        path: initrd.clone(),
-        source,
+    mapspec_safefs::write_io(&initrd, &archive, Default::default()).map_err(|source| {
+        MatrixError::Io {
+            what: "write",
+            path: initrd.clone(),
+            source,
+        }
     })?;
 
     let bars: Vec<ProgressBar> = work
@@ -255,8 +257,16 @@ pub fn run(opts: &Options) -> Result<Outcome, MatrixError> {
     // leaves a half-updated results directory.
     let mut produced = BTreeSet::new();
     for kr in &mut results {
+        // The release comes from the guest: checked before it names a file.
+        let name = match kr.outcome.as_ref().map(compare::file_name) {
+            Ok(Ok(name)) => name,
+            Ok(Err(e)) => {
+                kr.outcome = Err(e);
+                continue;
+            }
+            Err(_) => continue,
+        };
         let Ok(report) = &kr.outcome else { continue };
-        let name = compare::file_name(report);
         produced.insert(name.clone());
         let path = opts.out_dir.join(&name);
         kr.results_file = Some(path.clone());
@@ -285,10 +295,15 @@ pub fn run(opts: &Options) -> Result<Outcome, MatrixError> {
             }
         } else {
             let json = report.clone().without_timings().to_json();
-            write_atomic(&path, json.as_bytes()).map_err(|source| MatrixError::Io {
-                what: "write",
-                path: path.clone(),
-                source,
+            // The default directory is in the repository; `--out a` (a CI
+            // shard) may be new, a typo higher up is an error.
+            let parent = mapspec_safefs::Parent::CreateOne;
+            mapspec_safefs::write_io(&path, json.as_bytes(), parent).map_err(|source| {
+                MatrixError::Io {
+                    what: "write",
+                    path: path.clone(),
+                    source,
+                }
             })?;
         }
     }
@@ -297,26 +312,17 @@ pub fn run(opts: &Options) -> Result<Outcome, MatrixError> {
         // Every release the lock names keeps its file, even if its boot
         // failed this time: losing results because of a flaky boot would
         // make docgen forget what the kernel does.
-        let known: BTreeSet<String> = lock
+        let locked: BTreeSet<String> = lock
             .kernels
             .iter()
             .map(|e| format!("{}.json", e.release))
             .collect();
-        if let Ok(rd) = std::fs::read_dir(&opts.out_dir) {
-            for f in rd.filter_map(|e| e.ok().map(|e| e.path())) {
-                let n = f
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                if n.ends_with(".json") && !known.contains(&n) && !produced.contains(&n) {
-                    if !opts.check {
-                        let _ = std::fs::remove_file(&f);
-                    }
-                    stale.push(f);
-                }
+        stale = compare::stale_results(&opts.out_dir, &locked, &produced);
+        if !opts.check {
+            for f in &stale {
+                let _ = std::fs::remove_file(f);
             }
         }
-        stale.sort();
     }
     Ok(Outcome {
         kernels: results,

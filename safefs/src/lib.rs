@@ -46,13 +46,24 @@ pub enum Error {
     BadName { name: String, reason: &'static str },
 }
 
+/// Whether a write may create the directory the file goes into.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Parent {
+    /// A missing directory is an error (`--output`, `--save`, the lock).
+    #[default]
+    MustExist,
+    /// Create it if its own parent exists, as `mkdir` does: an explicit
+    /// `--out DIR` may be new, but a typo higher up stays an error.
+    CreateOne,
+    /// Create every missing level: only for directories mapspec owns (its
+    /// caches, the default output directories).
+    CreateAll,
+}
+
 /// How a write may treat the path's surroundings.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Options {
-    /// Create the parent directory when it is missing. Only for output
-    /// directories mapspec owns (`--out`, its caches). One level only: the
-    /// parent's own parent must exist, so a typo in a path stays an error.
-    pub create_parent: bool,
+    pub create_parent: Parent,
 }
 
 /// Write `contents` to `path` by the rules of this crate; a missing parent
@@ -61,13 +72,40 @@ pub fn write(path: &Path, contents: &[u8]) -> Result<(), Error> {
     write_with(path, contents, Options::default())
 }
 
-/// [`write`], into a directory mapspec owns: a missing parent is created.
+/// [`write_with`] for callers whose errors carry an `io::Error` and name the
+/// path themselves: the cause only, without the path, so that it is not
+/// printed twice.
+pub fn write_io(path: &Path, contents: &[u8], create_parent: Parent) -> std::io::Result<()> {
+    write_with(path, contents, Options { create_parent }).map_err(Error::into_io)
+}
+
+impl Error {
+    /// The cause as an `io::Error`, without the path.
+    pub fn into_io(self) -> std::io::Error {
+        use std::io::{Error as E, ErrorKind as K};
+        match self {
+            Error::Io { source, .. } => source,
+            Error::MissingParent { parent, .. } => E::new(
+                K::NotFound,
+                format!("the directory {} does not exist", parent.display()),
+            ),
+            Error::IsDirectory { .. } => E::from_raw_os_error(libc::EISDIR),
+            Error::Unsupported { kind, .. } => E::new(
+                K::InvalidInput,
+                format!("it is a {kind}, which mapspec never writes to"),
+            ),
+            e @ Error::BadName { .. } => E::new(K::InvalidInput, e.to_string()),
+        }
+    }
+}
+
+/// [`write_with`] [`Parent::CreateAll`]: into a directory mapspec owns.
 pub fn write_in_owned_dir(path: &Path, contents: &[u8]) -> Result<(), Error> {
     write_with(
         path,
         contents,
         Options {
-            create_parent: true,
+            create_parent: Parent::CreateAll,
         },
     )
 }
@@ -104,26 +142,7 @@ pub fn write_with(path: &Path, contents: &[u8], opts: Options) -> Result<(), Err
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let parent = parent_of(&target);
             if !parent.is_dir() {
-                // Only the path the caller named may get its directory
-                // created, never the target of a symlink.
-                let owned = opts.create_parent && target == path;
-                if !owned || !parent_of(parent).is_dir() {
-                    return Err(Error::MissingParent {
-                        path: path.into(),
-                        parent: parent.into(),
-                    });
-                }
-                match std::fs::create_dir(parent) {
-                    Ok(()) => {}
-                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-                    Err(source) => {
-                        return Err(Error::Io {
-                            op: "create the directory",
-                            path: parent.into(),
-                            source,
-                        })
-                    }
-                }
+                make_parent(path, &target, parent, opts.create_parent)?;
             }
             replace(&target, contents, None)
         }
@@ -132,6 +151,34 @@ pub fn write_with(path: &Path, contents: &[u8], opts: Options) -> Result<(), Err
             path: target,
             source,
         }),
+    }
+}
+
+fn make_parent(path: &Path, target: &Path, parent: &Path, how: Parent) -> Result<(), Error> {
+    // Only the path the caller named may get its directory created, never
+    // the target of a symlink.
+    let how = if target == path {
+        how
+    } else {
+        Parent::MustExist
+    };
+    let missing = || Error::MissingParent {
+        path: path.into(),
+        parent: parent.into(),
+    };
+    let made = match how {
+        Parent::MustExist => return Err(missing()),
+        Parent::CreateOne if !parent_of(parent).is_dir() => return Err(missing()),
+        Parent::CreateOne => std::fs::create_dir(parent),
+        Parent::CreateAll => std::fs::create_dir_all(parent),
+    };
+    match made {
+        Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => Err(Error::Io {
+            op: "create the directory",
+            path: parent.into(),
+            source: e,
+        }),
+        _ => Ok(()),
     }
 }
 

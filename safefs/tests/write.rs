@@ -2,7 +2,7 @@
 //! output path. Each of these failed with the old `write_atomic` (temp file
 //! `.NAME.tmp-PID`, `File::create`, rename over whatever was there).
 
-use mapspec_safefs::{write, write_in_owned_dir, Error};
+use mapspec_safefs::{write, write_with, Error, Options, Parent};
 use std::ffi::CString;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{symlink, FileTypeExt, PermissionsExt};
@@ -176,18 +176,31 @@ fn a_missing_parent_is_an_error_unless_the_directory_is_owned() {
     let e = write(&p, b"x").unwrap_err();
     assert!(matches!(e, Error::MissingParent { .. }), "{e}");
     assert!(!d.path().join("typo").exists());
-    // An owned output directory is created, one level only.
-    write_in_owned_dir(&p, b"x").unwrap();
+    // An explicit output directory may be new, one level only.
+    let one = |p: &Path| {
+        write_with(
+            p,
+            b"x",
+            Options {
+                create_parent: Parent::CreateOne,
+            },
+        )
+    };
+    one(&p).unwrap();
     assert_eq!(std::fs::read(&p).unwrap(), b"x");
     let deep = d.path().join("a/b/out.json");
     assert!(matches!(
-        write_in_owned_dir(&deep, b"x").unwrap_err(),
+        one(&deep).unwrap_err(),
         Error::MissingParent { .. }
     ));
+    assert!(!d.path().join("a").exists());
+    // A directory mapspec owns (a cache) is created whole.
+    mapspec_safefs::write_in_owned_dir(&deep, b"x").unwrap();
+    assert_eq!(std::fs::read(&deep).unwrap(), b"x");
     // A symlink's target directory is never created.
     let link = d.path().join("link");
     symlink(d.path().join("nowhere/file"), &link).unwrap();
-    assert!(write_in_owned_dir(&link, b"x").is_err());
+    assert!(mapspec_safefs::write_in_owned_dir(&link, b"x").is_err());
     assert!(!d.path().join("nowhere").exists());
 }
 

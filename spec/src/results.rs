@@ -6,6 +6,11 @@ use std::path::Path;
 
 pub const FORMAT_VERSION: u32 = 1;
 
+/// The largest results file read: today's are under 1 MiB, so this leaves
+/// room for many more specs while a hostile or mistaken file (a disk image
+/// named `.json`) is refused before it is read into memory.
+pub const MAX_RESULTS_BYTES: u64 = 64 << 20;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
@@ -118,6 +123,20 @@ pub enum ResultsError {
         path: std::path::PathBuf,
         source: serde_json::Error,
     },
+    #[error(
+        "{path} has results format_version {version}, which this mapspec does not read \
+         (it reads version {FORMAT_VERSION}); rerun the checks with this mapspec"
+    )]
+    Version {
+        path: std::path::PathBuf,
+        version: String,
+    },
+    #[error(
+        "{path} is {size} bytes, larger than the {MAX_RESULTS_BYTES}-byte limit of a results file"
+    )]
+    TooLarge { path: std::path::PathBuf, size: u64 },
+    #[error("{path} is not a regular file, so it is not a results file")]
+    NotAFile { path: std::path::PathBuf },
 }
 
 impl RunReport {
@@ -136,15 +155,61 @@ impl RunReport {
         s
     }
 
+    /// Read one results file: a regular file of at most
+    /// [`MAX_RESULTS_BYTES`] whose `format_version` is [`FORMAT_VERSION`].
     pub fn read(path: &Path) -> Result<RunReport, ResultsError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ResultsError::Io {
+        use std::io::Read;
+        let io = |source| ResultsError::Io {
             path: path.into(),
             source,
-        })?;
-        serde_json::from_str(&text).map_err(|source| ResultsError::Parse {
+        };
+        // Checked before opening: opening a FIFO would block.
+        if !std::fs::metadata(path).map_err(io)?.is_file() {
+            return Err(ResultsError::NotAFile { path: path.into() });
+        }
+        let mut text = String::new();
+        std::fs::File::open(path)
+            .map_err(io)?
+            .take(MAX_RESULTS_BYTES + 1)
+            .read_to_string(&mut text)
+            .map_err(io)?;
+        if text.len() as u64 > MAX_RESULTS_BYTES {
+            let size = std::fs::metadata(path).map_or(text.len() as u64, |m| m.len());
+            return Err(ResultsError::TooLarge {
+                path: path.into(),
+                size,
+            });
+        }
+        Self::parse(path, &text)
+    }
+
+    /// A results file's text; `path` names it in errors.
+    pub fn parse(path: &Path, text: &str) -> Result<RunReport, ResultsError> {
+        let version = |v: String| ResultsError::Version {
             path: path.into(),
-            source,
-        })
+            version: v,
+        };
+        match serde_json::from_str::<RunReport>(text) {
+            Ok(r) if r.format_version == FORMAT_VERSION => Ok(r),
+            Ok(r) => Err(version(r.format_version.to_string())),
+            Err(source) => {
+                // Another version may have another shape: name the version
+                // rather than the first field that does not fit.
+                #[derive(Deserialize)]
+                struct Probe {
+                    format_version: Option<serde_json::Value>,
+                }
+                match serde_json::from_str::<Probe>(text) {
+                    Ok(Probe {
+                        format_version: Some(v),
+                    }) if v != serde_json::json!(FORMAT_VERSION) => Err(version(v.to_string())),
+                    _ => Err(ResultsError::Parse {
+                        path: path.into(),
+                        source,
+                    }),
+                }
+            }
+        }
     }
 
     /// Read a results file, or every `*.json` in a directory (sorted).
@@ -166,26 +231,71 @@ impl RunReport {
     }
 }
 
-/// Write `contents` to `path` atomically: a temporary file in the same
-/// directory, fsync, then rename, so a crash never leaves half a file.
-pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let tmp = dir.join(format!(
-        ".{}.tmp-{}",
-        path.file_name()
-            .map(|s| s.to_string_lossy())
-            .unwrap_or_default(),
-        std::process::id()
-    ));
-    {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(contents)?;
-        f.sync_all()?;
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scratch(name: &str) -> std::path::PathBuf {
+        let d = std::env::temp_dir().join(format!("mapspec-results-{}", std::process::id()));
+        std::fs::create_dir_all(&d).unwrap();
+        d.join(name)
     }
-    std::fs::rename(&tmp, path)
+
+    fn minimal(version: &str) -> String {
+        format!(
+            r#"{{"format_version": {version}, "tool_version": "0.1.0",
+               "kernel": {{"release": "r", "version": "6.1", "machine": "x86_64",
+                          "possible_cpus": 2, "online_cpus": 2}},
+               "quick": false, "summary": {{"pass": 0, "fail": 0, "skip": 0, "error": 0}},
+               "results": []}}"#
+        )
+    }
+
+    #[test]
+    fn an_unknown_format_version_is_refused_naming_file_and_version() {
+        let p = Path::new("k/99.json");
+        assert!(RunReport::parse(p, &minimal("1")).is_ok());
+        for v in ["99", "0", "\"1\""] {
+            let e = RunReport::parse(p, &minimal(v)).unwrap_err();
+            assert!(matches!(e, ResultsError::Version { .. }), "{v}: {e}");
+            let msg = e.to_string();
+            assert!(msg.contains("k/99.json") && msg.contains(v), "{msg}");
+        }
+        // Another shape under another version still names the version.
+        let e = RunReport::parse(p, r#"{"format_version": 2, "runs": []}"#).unwrap_err();
+        assert!(matches!(e, ResultsError::Version { ref version, .. } if version == "2"));
+        // Malformed, or without a version: a parse error naming the file.
+        for text in [r#"{"format_version": 1"#, "{}", "[]"] {
+            let e = RunReport::parse(p, text).unwrap_err();
+            assert!(matches!(e, ResultsError::Parse { .. }), "{text}: {e}");
+            assert!(e.to_string().contains("k/99.json"));
+        }
+    }
+
+    #[test]
+    fn a_results_file_over_the_size_limit_is_refused() {
+        let p = scratch("huge.json");
+        let f = std::fs::File::create(&p).unwrap();
+        f.set_len(MAX_RESULTS_BYTES + 1).unwrap();
+        let e = RunReport::read(&p).unwrap_err();
+        let _ = std::fs::remove_file(&p);
+        assert!(matches!(e, ResultsError::TooLarge { .. }), "{e}");
+        assert!(e.to_string().contains("huge.json"), "{e}");
+    }
+
+    #[test]
+    fn a_fifo_is_not_a_results_file() {
+        let p = scratch("fifo.json");
+        let _ = std::fs::remove_file(&p);
+        let ok = std::process::Command::new("mkfifo")
+            .arg(&p)
+            .status()
+            .is_ok_and(|s| s.success());
+        if !ok {
+            return;
+        }
+        let e = RunReport::read(&p).unwrap_err();
+        let _ = std::fs::remove_file(&p);
+        assert!(matches!(e, ResultsError::NotAFile { .. }), "{e}");
+    }
 }
