@@ -126,6 +126,8 @@ impl KernelsFile {
         }
         let mut seen = std::collections::BTreeSet::new();
         for k in &f.kernels {
+            // A kernel's name names its run directory in the cache.
+            mapspec_safefs::check_name(&k.name).map_err(|e| bad(format!("kernel name: {e}")))?;
             if !seen.insert(k.name.as_str()) {
                 return Err(bad(format!("kernel {:?} is listed twice", k.name)));
             }
@@ -195,6 +197,11 @@ impl LockFile {
             message,
         };
         for e in &lock.kernels {
+            // The release names the kernel's results file.
+            for v in [&e.name, &e.release] {
+                mapspec_safefs::check_name(v)
+                    .map_err(|err| bad(format!("kernel {:?}: {err}", e.name)))?;
+            }
             for (field, v) in [
                 ("deb_sha256", &e.deb_sha256),
                 ("image_sha256", &e.image_sha256),
@@ -421,6 +428,9 @@ kernels:
             "kernels:\n  - {name: a, suites: [sid], package: p, image: 'b/*', extra: 1}\n";
         assert!(KernelsFile::parse(unknown, Path::new("k.yaml")).is_err());
         assert!(KernelsFile::parse("kernels: 3", Path::new("k.yaml")).is_err());
+        let path = "kernels:\n  - {name: ../x, suites: [sid], package: p, image: 'b/*'}\n";
+        let e = KernelsFile::parse(path, Path::new("k.yaml")).unwrap_err();
+        assert!(e.to_string().contains("cannot name a file"), "{e}");
     }
 
     #[test]
@@ -451,6 +461,10 @@ kernels:
             e.to_string().contains("`image_sha256` is not a sha256"),
             "{e}"
         );
+        let escape = lock.to_yaml().replace("release: '1'", "release: /tmp/x");
+        assert_ne!(escape, lock.to_yaml());
+        let e = LockFile::parse(&escape, Path::new("l")).unwrap_err();
+        assert!(e.to_string().contains("cannot name a file"), "{e}");
     }
 
     #[test]
