@@ -62,7 +62,7 @@ struct RunArgs {
     /// The static binary booted as /init (default: this binary, which must be static).
     #[arg(long, value_name = "PATH", env = "MAPSPEC_RUNNER")]
     runner: Option<PathBuf>,
-    /// (The specs shipped to the guests.)
+    // The specs shipped to the guests; help shared with every subcommand.
     #[arg(long, default_value = crate::DEFAULT_SPECS, help = crate::SPECS_HELP)]
     specs: PathBuf,
     /// tcg (default: /dev/kvm exists on our machines but guests hang there) or kvm.

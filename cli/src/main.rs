@@ -5,6 +5,7 @@ mod cmd_docs;
 mod cmd_lint;
 mod cmd_matrix;
 mod cmd_run;
+mod runner_bin;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
