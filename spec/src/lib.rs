@@ -2,20 +2,25 @@
 //! validated and compiled into checks. Nothing in this crate makes a
 //! syscall; the runner (conformance) and docgen both build on it.
 
+pub mod bounds;
 pub mod bundle;
 pub mod claim;
 pub mod load;
+pub mod map_types;
 pub mod model;
 pub mod mutate;
 pub mod names;
 pub mod prog;
+pub mod read;
 pub mod results;
 pub mod schema;
+pub mod text;
 pub mod version;
 pub mod yaml;
 
 pub use claim::{Claim, ClaimKind, Plan, Program};
-pub use load::{load_dir, load_file, load_str, Diagnostic, LoadError};
+pub use load::{load_str, Diagnostic, LoadError};
+pub use read::{load_dir, load_file};
 pub use model::*;
 pub use names::{Capability, ElemFlag, Errno, MapFlag, Outcome};
 pub use prog::{Example, ProgLoadOp, ProgRaceOp, ProgRunOp, ProgTornOp};

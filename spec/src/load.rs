@@ -5,7 +5,7 @@ use crate::model::*;
 use crate::names::did_you_mean;
 use crate::version::FIRST_BPF;
 use crate::yaml::{self, Document, Positions, Seg};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -323,30 +323,16 @@ fn validate_steps(
         for m in crate::prog::step_problems(step, statistical, cpus) {
             ctx.at(&p, m);
         }
+        for m in crate::bounds::step_problems(step) {
+            ctx.at(&p, m);
+        }
         let _ = spec;
     }
 }
 
 /// Semantic checks the schema cannot express.
 fn validate(spec: &MapSpec, ctx: &mut Ctx) {
-    let expected_stem = spec
-        .map_type
-        .strip_prefix("BPF_MAP_TYPE_")
-        .map(|s| s.to_ascii_lowercase());
-    match &expected_stem {
-        None => ctx.at(
-            &[key("map_type")],
-            format!("map_type `{}` must start with BPF_MAP_TYPE_", spec.map_type),
-        ),
-        Some(stem) if *stem != spec.name => ctx.at(
-            &[key("map_type")],
-            format!(
-                "{} belongs in `{stem}.yaml`, not `{}.yaml`",
-                spec.map_type, spec.name
-            ),
-        ),
-        _ => {}
-    }
+    check_identity(spec, ctx);
     if !spec.page.starts_with("map_")
         || !spec
             .page
@@ -538,61 +524,61 @@ fn validate(spec: &MapSpec, ctx: &mut Ctx) {
             }
         }
     }
-}
-
-/// Load one file.
-pub fn load_file(path: &Path) -> Result<MapSpec, LoadError> {
-    let src = std::fs::read_to_string(path).map_err(|source| LoadError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    load_str(path, &src).map_err(|diagnostics| LoadError::Invalid { diagnostics })
-}
-
-/// Every `*.yaml` under `dir/maps` (or `dir` itself when it has no `maps/`),
-/// sorted by name. All files are read and every problem is reported.
-pub fn load_dir(dir: &Path) -> Result<Vec<MapSpec>, LoadError> {
-    let maps = if dir.join("maps").is_dir() {
-        dir.join("maps")
-    } else {
-        dir.to_path_buf()
-    };
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&maps)
-        .map_err(|source| LoadError::Io {
-            path: maps.clone(),
-            source,
-        })?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
-        .collect();
-    files.sort();
-    let mut specs = Vec::new();
-    let mut diags = Vec::new();
-    let mut by_type: BTreeMap<String, PathBuf> = BTreeMap::new();
-    for f in files {
-        match load_file(&f) {
-            Ok(s) => {
-                if let Some(prev) = by_type.insert(s.map_type.clone(), f.clone()) {
-                    diags.push(Diagnostic {
-                        file: f.clone(),
-                        line: 1,
-                        column: 1,
-                        message: format!(
-                            "{} is already specified in {}",
-                            s.map_type,
-                            prev.display()
-                        ),
-                    });
-                }
-                specs.push(s)
-            }
-            Err(LoadError::Invalid { diagnostics }) => diags.extend(diagnostics),
-            Err(e) => return Err(e),
+    for (at, m) in crate::bounds::claim_problems(spec) {
+        match at {
+            Some((field, i)) => ctx.at(&[key(field), Seg::Index(i), key("map")], m),
+            None => ctx.at(&[key("base")], m),
         }
     }
-    if diags.is_empty() {
-        Ok(specs)
-    } else {
-        Err(LoadError::Invalid { diagnostics: diags })
+    for (path, m) in crate::text::control_characters(spec) {
+        ctx.at(&path, m);
+    }
+}
+
+/// The spec says which type it is three times: the file name
+/// (`spec/maps/<type>.yaml`), `map_type` and `type_value`. They must agree,
+/// or `run` would check one type and report another.
+fn check_identity(spec: &MapSpec, ctx: &mut Ctx) {
+    use crate::map_types::{map_type_value, MAP_TYPES};
+    let Some(stem) = spec.map_type.strip_prefix("BPF_MAP_TYPE_") else {
+        ctx.at(
+            &[key("map_type")],
+            format!("map_type `{}` must start with BPF_MAP_TYPE_", spec.map_type),
+        );
+        return;
+    };
+    let expected = format!("{}.yaml", stem.to_ascii_lowercase());
+    let actual = ctx
+        .file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    if actual != expected {
+        ctx.at(
+            &[key("map_type")],
+            format!(
+                "{} belongs in `{expected}`, not `{}`",
+                spec.map_type,
+                actual.escape_debug()
+            ),
+        );
+    }
+    match map_type_value(&spec.map_type) {
+        Some(v) if v != spec.type_value => ctx.at(
+            &[key("type_value")],
+            format!(
+                "type_value {} is not {}, which is {v} in the uapi enum bpf_map_type",
+                spec.type_value, spec.map_type
+            ),
+        ),
+        Some(_) => {}
+        None => ctx.at(
+            &[key("map_type")],
+            unknown_name(
+                "map type",
+                &spec.map_type,
+                &MAP_TYPES.iter().map(|(n, _)| *n).collect::<Vec<_>>(),
+            ),
+        ),
     }
 }

@@ -1,15 +1,42 @@
 //! The only module that knows which YAML library we use.
 //!
-//! serde_yaml is deprecated upstream; swapping in a maintained fork
-//! (serde_yml, serde_norway) means changing the `use` below and nothing else.
+//! serde_yaml is deprecated upstream and has no input limits: libyaml's
+//! scanner looks ahead through a whole flow collection while it tracks
+//! one possible key per nesting level (deep `[[[[...` costs time quadratic
+//! in the input), and its alias repetition limit counts expansions, not the
+//! nodes they create. So every document first goes through [`scan`], one
+//! pass over granit-parser's event stream (a maintained parser with nesting
+//! and look-ahead limits) that bounds size, depth and the nodes aliases
+//! would create, and records where each node starts. serde_yaml only sees
+//! text that passed. Swapping the backend means changing this file only.
 
+use granit_parser::{Event, Options, Parser, Span};
 use serde::de::DeserializeOwned;
 use serde_yaml as backend;
 use std::collections::HashMap;
-use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
-use yaml_rust2::scanner::Marker;
+use std::fmt;
 
 pub type Value = backend::Value;
+
+/// What one YAML document may cost. Specs are under 32 KiB, about 10
+/// levels deep and 6,000 nodes; the limits leave room for much larger
+/// specs while keeping the worst case at milliseconds and a few MiB.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Bytes of text.
+    pub bytes: usize,
+    /// Nested collections (flow and block together).
+    pub depth: usize,
+    /// Nodes, counting every node an alias stands for each time it is used.
+    pub nodes: u64,
+}
+
+/// The limits for spec files, and for every other YAML file mapspec reads.
+pub const LIMITS: Limits = Limits {
+    bytes: 1 << 20,
+    depth: 64,
+    nodes: 200_000,
+};
 
 /// One step of a path into a YAML document, as serde sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -91,8 +118,8 @@ struct Indexer {
     pos: Positions,
 }
 
-fn mk(m: &Marker) -> (usize, usize) {
-    (m.line(), m.col() + 1)
+fn mk(span: &Span) -> (usize, usize) {
+    (span.start.line(), span.start.col() + 1)
 }
 
 impl Indexer {
@@ -131,11 +158,10 @@ impl Indexer {
     }
 }
 
-impl MarkedEventReceiver for Indexer {
-    fn on_event(&mut self, ev: Event, mark: Marker) {
-        let m = mk(&mark);
+impl Indexer {
+    fn on_event(&mut self, ev: &Event, m: (usize, usize)) {
         match ev {
-            Event::Scalar(ref s, ..) => {
+            Event::Scalar(s, ..) => {
                 if let Some(p) = self.node_path(m, Some(s)) {
                     self.pos.values.insert(p, m);
                 }
@@ -176,33 +202,139 @@ pub struct YamlError {
     pub message: String,
 }
 
+impl fmt::Display for YamlError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}: ", self.line, self.column)?;
+        if !self.path.is_empty() {
+            write!(f, "{}: ", self.path)?;
+        }
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for YamlError {}
+
+fn error_at(line: usize, column: usize, message: String) -> YamlError {
+    YamlError {
+        line,
+        column,
+        path: String::new(),
+        message,
+    }
+}
+
+/// The message for text over the size limit (callers that read files check
+/// the size before reading, with the same words).
+pub fn too_large(bytes: u64, limits: &Limits) -> String {
+    format!(
+        "{bytes} bytes is more than the limit of {} bytes for one YAML file",
+        limits.bytes
+    )
+}
+
 /// A parsed document: the generic value plus where each node came from.
 pub struct Document {
     pub value: Value,
     pub positions: Positions,
 }
 
-pub fn parse(src: &str) -> Result<Document, YamlError> {
-    let value: Value = backend::from_str(src).map_err(|e| {
-        let (line, column) = e
-            .location()
-            .map(|l| (l.line(), l.column()))
-            .unwrap_or((1, 1));
-        YamlError {
-            line,
-            column,
-            path: String::new(),
-            message: e.to_string(),
-        }
-    })?;
+/// One pass over the event stream: refuses what exceeds `limits` (in time
+/// linear in the input: the parser stops at the first violation) and
+/// indexes node positions. Any syntax error is final too, since the text
+/// after it was never checked.
+fn scan(src: &str, limits: &Limits) -> Result<Positions, YamlError> {
+    if src.len() > limits.bytes {
+        return Err(error_at(1, 1, too_large(src.len() as u64, limits)));
+    }
+    let mut options = Options::default();
+    options.flow_nesting_limit = limits.depth;
+    options.block_nesting_limit = limits.depth;
+    options.simple_key_max_lookahead = 1024;
+    options.emit_comments = false;
     let mut idx = Indexer::default();
-    let mut parser = Parser::new_from_str(src);
-    // The backend accepted the text; an indexer failure only costs precision.
-    let _ = parser.load(&mut idx, false);
-    Ok(Document {
-        value,
-        positions: idx.pos,
-    })
+    // Per open collection: its anchor, and the node count when it opened.
+    let mut open: Vec<(usize, u64)> = Vec::new();
+    // Nodes each finished anchored node stands for (aliases included).
+    let mut sizes: HashMap<usize, u64> = HashMap::new();
+    let mut nodes: u64 = 0;
+    for item in Parser::new_from_str_with_options(src, options) {
+        let (ev, span) = item.map_err(|e| {
+            let m = e.marker();
+            error_at(m.line().max(1), m.col() + 1, e.info())
+        })?;
+        let m = mk(&span);
+        match &ev {
+            Event::Scalar(_, _, anchor, _) => {
+                nodes += 1;
+                if *anchor != 0 {
+                    sizes.insert(*anchor, 1);
+                }
+            }
+            Event::SequenceStart(_, anchor, _) | Event::MappingStart(_, anchor, _) => {
+                nodes += 1;
+                open.push((*anchor, nodes));
+                if open.len() > limits.depth {
+                    return Err(error_at(
+                        m.0,
+                        m.1,
+                        format!("nested more than {} levels deep", limits.depth),
+                    ));
+                }
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                if let Some((anchor, start)) = open.pop() {
+                    if anchor != 0 {
+                        sizes.insert(anchor, nodes - start + 1);
+                    }
+                }
+            }
+            Event::Alias(id) => match sizes.get(id) {
+                Some(n) => nodes = nodes.saturating_add(*n),
+                None => {
+                    return Err(error_at(
+                        m.0,
+                        m.1,
+                        "an alias inside the node its anchor names (a recursive alias)".into(),
+                    ))
+                }
+            },
+            _ => {}
+        }
+        if nodes > limits.nodes {
+            return Err(error_at(
+                m.0,
+                m.1,
+                format!(
+                    "more than {} nodes, counting each use of an alias as the nodes it stands for",
+                    limits.nodes
+                ),
+            ));
+        }
+        idx.on_event(&ev, m);
+    }
+    Ok(idx.pos)
+}
+
+fn backend_error(e: backend::Error) -> YamlError {
+    let (line, column) = e
+        .location()
+        .map(|l| (l.line(), l.column()))
+        .unwrap_or((1, 1));
+    error_at(line, column, e.to_string())
+}
+
+/// Parse a spec: bounded by [`LIMITS`], with positions for diagnostics.
+pub fn parse(src: &str) -> Result<Document, YamlError> {
+    let positions = scan(src, &LIMITS)?;
+    let value: Value = backend::from_str(src).map_err(backend_error)?;
+    Ok(Document { value, positions })
+}
+
+/// Deserialize any YAML file mapspec reads (kernels.yaml, kernels.lock)
+/// within `limits` (normally [`LIMITS`]); the error carries line and column.
+pub fn from_str<T: DeserializeOwned>(src: &str, limits: &Limits) -> Result<T, YamlError> {
+    scan(src, limits)?;
+    backend::from_str(src).map_err(backend_error)
 }
 
 /// Deserialize `value` (found at `base` in the document) into `T`, reporting
@@ -249,5 +381,5 @@ pub fn to_string<T: serde::Serialize>(v: &T) -> String {
 }
 
 pub fn from_str_value(src: &str) -> Result<Value, String> {
-    backend::from_str(src).map_err(|e| e.to_string())
+    from_str(src, &LIMITS).map_err(|e| e.to_string())
 }

@@ -1,0 +1,142 @@
+//! Reading spec files from disk, bounded: only regular files, only up to
+//! [`yaml::LIMITS`]`.bytes`. A FIFO named `x.yaml` would otherwise block
+//! `lint` forever, and a device or a huge file would be read into memory.
+
+use crate::load::{load_str, Diagnostic, LoadError};
+use crate::model::MapSpec;
+use crate::yaml;
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::Read;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+fn refused(path: &Path, message: String) -> LoadError {
+    LoadError::Invalid {
+        diagnostics: vec![Diagnostic {
+            file: path.to_path_buf(),
+            line: 1,
+            column: 1,
+            message,
+        }],
+    }
+}
+
+fn kind_of(t: std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if t.is_dir() {
+        "a directory"
+    } else if t.is_fifo() {
+        "a FIFO"
+    } else if t.is_char_device() || t.is_block_device() {
+        "a device"
+    } else if t.is_socket() {
+        "a socket"
+    } else {
+        "not a regular file"
+    }
+}
+
+/// The text of a spec file, or why it is refused.
+fn read_spec(path: &Path) -> Result<String, LoadError> {
+    let io = |source| LoadError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    // Look before opening: opening a FIFO blocks until a writer comes, and
+    // opening a device can have effects of its own.
+    let meta = std::fs::metadata(path).map_err(io)?;
+    if !meta.is_file() {
+        return Err(refused(
+            path,
+            format!("{}: a spec must be a regular file", kind_of(meta.file_type())),
+        ));
+    }
+    // O_NONBLOCK and a second look at what was opened: the path may have
+    // been replaced in between.
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map_err(io)?;
+    let meta = file.metadata().map_err(io)?;
+    if !meta.is_file() {
+        return Err(refused(
+            path,
+            format!("{}: a spec must be a regular file", kind_of(meta.file_type())),
+        ));
+    }
+    let limit = yaml::LIMITS.bytes as u64;
+    if meta.len() > limit {
+        return Err(refused(path, yaml::too_large(meta.len(), &yaml::LIMITS)));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    // The file may grow while it is read: never more than one byte past
+    // the limit.
+    File::take(file, limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() as u64 > limit {
+        return Err(refused(path, yaml::too_large(bytes.len() as u64, &yaml::LIMITS)));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        refused(
+            path,
+            format!("not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to()),
+        )
+    })
+}
+
+/// Load one file.
+pub fn load_file(path: &Path) -> Result<MapSpec, LoadError> {
+    let src = read_spec(path)?;
+    load_str(path, &src).map_err(|diagnostics| LoadError::Invalid { diagnostics })
+}
+
+/// Every `*.yaml` under `dir/maps` (or `dir` itself when it has no `maps/`),
+/// sorted by name. All files are read and every problem is reported.
+pub fn load_dir(dir: &Path) -> Result<Vec<MapSpec>, LoadError> {
+    let maps = if dir.join("maps").is_dir() {
+        dir.join("maps")
+    } else {
+        dir.to_path_buf()
+    };
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&maps)
+        .map_err(|source| LoadError::Io {
+            path: maps.clone(),
+            source,
+        })?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
+        .collect();
+    files.sort();
+    let mut specs = Vec::new();
+    let mut diags = Vec::new();
+    let mut by_type: BTreeMap<String, PathBuf> = BTreeMap::new();
+    for f in files {
+        match load_file(&f) {
+            Ok(s) => {
+                if let Some(prev) = by_type.insert(s.map_type.clone(), f.clone()) {
+                    diags.push(Diagnostic {
+                        file: f.clone(),
+                        line: 1,
+                        column: 1,
+                        message: format!(
+                            "{} is already specified in {}",
+                            s.map_type,
+                            prev.display()
+                        ),
+                    });
+                }
+                specs.push(s)
+            }
+            Err(LoadError::Invalid { diagnostics }) => diags.extend(diagnostics),
+            Err(e) => return Err(e),
+        }
+    }
+    if diags.is_empty() {
+        Ok(specs)
+    } else {
+        Err(LoadError::Invalid { diagnostics: diags })
+    }
+}
