@@ -90,7 +90,11 @@ pub fn program_problems(p: &Program) -> Vec<String> {
     let entries = u64::from(a.max_entries.unwrap_or(0));
     let mut out = vec![
         over("key_size (of a map that steps use)", key, MAX_ELEM_BYTES),
-        over("value_size (of a map that steps use)", value, MAX_ELEM_BYTES),
+        over(
+            "value_size (of a map that steps use)",
+            value,
+            MAX_ELEM_BYTES,
+        ),
     ];
     for s in &p.steps {
         match s {

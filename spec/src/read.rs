@@ -49,7 +49,10 @@ fn read_spec(path: &Path) -> Result<String, LoadError> {
     if !meta.is_file() {
         return Err(refused(
             path,
-            format!("{}: a spec must be a regular file", kind_of(meta.file_type())),
+            format!(
+                "{}: a spec must be a regular file",
+                kind_of(meta.file_type())
+            ),
         ));
     }
     // O_NONBLOCK and a second look at what was opened: the path may have
@@ -63,7 +66,10 @@ fn read_spec(path: &Path) -> Result<String, LoadError> {
     if !meta.is_file() {
         return Err(refused(
             path,
-            format!("{}: a spec must be a regular file", kind_of(meta.file_type())),
+            format!(
+                "{}: a spec must be a regular file",
+                kind_of(meta.file_type())
+            ),
         ));
     }
     let limit = yaml::LIMITS.bytes as u64;
@@ -77,12 +83,18 @@ fn read_spec(path: &Path) -> Result<String, LoadError> {
         .read_to_end(&mut bytes)
         .map_err(io)?;
     if bytes.len() as u64 > limit {
-        return Err(refused(path, yaml::too_large(bytes.len() as u64, &yaml::LIMITS)));
+        return Err(refused(
+            path,
+            yaml::too_large(bytes.len() as u64, &yaml::LIMITS),
+        ));
     }
     String::from_utf8(bytes).map_err(|e| {
         refused(
             path,
-            format!("not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to()),
+            format!(
+                "not UTF-8 text (invalid byte at offset {})",
+                e.utf8_error().valid_up_to()
+            ),
         )
     })
 }

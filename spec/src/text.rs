@@ -37,7 +37,10 @@ fn walk(v: &Value, path: &mut Vec<Seg>, out: &mut Vec<(Vec<Seg>, String)>) {
             // lives in load.rs with its own message.
             let newline_ok = field.is_some_and(|f| MULTI_LINE.contains(&f));
             if let Some(c) = bad_char(s, newline_ok) {
-                out.push((path.clone(), format!("{} in text that is printed", describe(c))));
+                out.push((
+                    path.clone(),
+                    format!("{} in text that is printed", describe(c)),
+                ));
             }
         }
         Value::Array(items) => {
