@@ -59,9 +59,18 @@ struct RunArgs {
     /// Seconds a guest may run before it is killed.
     #[arg(long, default_value_t = 120, value_name = "SECS")]
     timeout: u64,
-    /// The static binary booted as /init (default: this binary, which must be static).
+    /// The static binary booted as /init (default: this binary if static,
+    /// else in a checkout the one kernel-matrix/build-runner.sh builds).
     #[arg(long, value_name = "PATH", env = "MAPSPEC_RUNNER")]
     runner: Option<PathBuf>,
+    /// The Debian archive the kernels come from (default: kernels.yaml's
+    /// `mirror`, else this machine's apt sources).
+    #[arg(long, value_name = "URL")]
+    mirror: Option<String>,
+    /// Debian's security archive (default: the apt sources' one, or
+    /// `--mirror` with /debian replaced by /debian-security).
+    #[arg(long, value_name = "URL")]
+    security_mirror: Option<String>,
     // The specs shipped to the guests; help shared with every subcommand.
     #[arg(long, default_value = crate::DEFAULT_SPECS, help = crate::SPECS_HELP)]
     specs: PathBuf,
@@ -107,11 +116,7 @@ fn guest_main() -> ! {
 }
 
 fn run(a: RunArgs) -> anyhow::Result<u8> {
-    let runner = match a.runner {
-        Some(r) => r,
-        None => std::env::current_exe()
-            .context("cannot find this binary to use it as the guest's /init")?,
-    };
+    let runner = crate::runner_bin::find(a.runner)?;
     let jobs = a.jobs.unwrap_or_else(|| {
         std::thread::available_parallelism()
             .map(|n| n.get())
@@ -135,6 +140,10 @@ fn run(a: RunArgs) -> anyhow::Result<u8> {
         },
         qemu: a.qemu,
         cache: None,
+        mirror: mapspec_kernel_matrix::mirror::MirrorOverride {
+            debian: a.mirror,
+            security: a.security_mirror,
+        },
         memory_mb: 1024,
         smp: 2,
     };
