@@ -11,6 +11,15 @@ use crate::MatrixError;
 /// one of them, and is refused before it is parsed.
 pub const MAX_CONFIG_BYTES: u64 = 256 * 1024;
 
+/// What parsing kernels.yaml or kernels.lock may cost: both are four levels
+/// deep and a few dozen nodes. The spec crate's YAML module enforces it
+/// (size, nesting, nodes created by aliases) before deserializing.
+const YAML_LIMITS: mapspec_spec::yaml::Limits = mapspec_spec::yaml::Limits {
+    bytes: MAX_CONFIG_BYTES as usize,
+    depth: 16,
+    nodes: 20_000,
+};
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct KernelsFile {
@@ -96,12 +105,12 @@ fn read_text(path: &Path) -> Result<String, MatrixError> {
     Ok(text)
 }
 
-/// serde_yaml's message, which already names the field path and position.
-fn yaml_error(path: &Path, e: serde_yaml::Error) -> MatrixError {
-    MatrixError::Config {
+/// The YAML module's message: line, column, field path and what is wrong.
+fn parse_yaml<T: serde::de::DeserializeOwned>(text: &str, path: &Path) -> Result<T, MatrixError> {
+    mapspec_spec::yaml::from_str(text, &YAML_LIMITS).map_err(|e| MatrixError::Config {
         path: path.to_path_buf(),
         message: e.to_string(),
-    }
+    })
 }
 
 impl KernelsFile {
@@ -111,7 +120,7 @@ impl KernelsFile {
 
     pub fn parse(text: &str, path: &Path) -> Result<KernelsFile, MatrixError> {
         check_size(text, path)?;
-        let f: KernelsFile = serde_yaml::from_str(text).map_err(|e| yaml_error(path, e))?;
+        let f: KernelsFile = parse_yaml(text, path)?;
         let bad = |message: String| MatrixError::Config {
             path: path.to_path_buf(),
             message,
@@ -191,7 +200,7 @@ impl LockFile {
 
     pub fn parse(text: &str, path: &Path) -> Result<LockFile, MatrixError> {
         check_size(text, path)?;
-        let lock: LockFile = serde_yaml::from_str(text).map_err(|e| yaml_error(path, e))?;
+        let lock: LockFile = parse_yaml(text, path)?;
         let bad = |message: String| MatrixError::Config {
             path: path.to_path_buf(),
             message,
@@ -240,7 +249,7 @@ impl LockFile {
     }
 
     pub fn to_yaml(&self) -> String {
-        let body = serde_yaml::to_string(self).unwrap_or_default();
+        let body = mapspec_spec::yaml::to_string(self);
         format!(
             "# Written by `mapspec matrix --update-lock`; do not edit by hand.\n\
              # Pins each kernel of kernels.yaml to one Debian package version.\n{body}"
@@ -488,6 +497,26 @@ kernels:
         assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
         let e = KernelsFile::load(&fifo).unwrap_err().to_string();
         assert!(e.contains("not a regular file"), "{e}");
+    }
+
+    #[test]
+    fn yaml_bombs_are_refused_quickly() {
+        let t = std::time::Instant::now();
+        let nested = format!("kernels: {}{}", "[".repeat(10_000), "]".repeat(10_000));
+        let e = KernelsFile::parse(&nested, Path::new("k.yaml")).unwrap_err();
+        assert!(e.to_string().starts_with("k.yaml: "), "{e}");
+        let mut laughs = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 0..9u8 {
+            let (prev, next) = ((b'a' + i) as char, (b'b' + i) as char);
+            laughs.push_str(&format!("{next}: &{next} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"));
+        }
+        laughs.push_str("kernels: *j\n");
+        assert!(LockFile::parse(&laughs, Path::new("kernels.lock")).is_err());
+        assert!(
+            t.elapsed() < std::time::Duration::from_secs(2),
+            "{:?}",
+            t.elapsed()
+        );
     }
 
     #[test]
