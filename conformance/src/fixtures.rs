@@ -26,10 +26,13 @@
 //! | `pidfd` | a pidfd of this process (`pidfd_open`) |
 //! | `file` | a read-only fd of a regular file (this executable) |
 
+pub mod cgroup;
+mod xsk;
+
+use cgroup::CgroupDir;
 use std::ffi::CString;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use xsk::Umem;
 
 #[derive(Debug, thiserror::Error)]
 pub enum FixtureError {
@@ -268,7 +271,7 @@ fn make(name: &str) -> Result<Made, FixtureError> {
         "map" => array_map(name),
         "perf_event" => perf_event(name, false).map(Made::plain),
         "perf_event_inherit" => perf_event(name, true).map(Made::plain),
-        "cgroup" => cgroup(name),
+        "cgroup" => cgroup::make(name),
         "tcp" => tcp_pair(name),
         "tcp_listen" => {
             let l = std::net::TcpListener::bind("127.0.0.1:0")
@@ -288,8 +291,8 @@ fn make(name: &str) -> Result<Made, FixtureError> {
         }
         "udp_reuseport" => reuseport(name, libc::SOCK_DGRAM).map(Made::plain),
         "tcp_reuseport" => reuseport(name, libc::SOCK_STREAM).map(Made::plain),
-        "xsk" => xsk(name),
-        "xsk_unbound" => xsk_socket(name).map(Made::plain),
+        "xsk" => xsk::bound(name),
+        "xsk_unbound" => xsk::socket(name).map(Made::plain),
         "pidfd" => {
             // SAFETY: pidfd_open(2) of our own pid, no flags.
             let r = unsafe { libc::syscall(libc::SYS_pidfd_open, libc::getpid(), 0) };
@@ -499,251 +502,8 @@ fn reuseport(name: &str, ty: libc::c_int) -> Result<OwnedFd, FixtureError> {
     Ok(fd)
 }
 
-fn setsockopt_raw(fd: &OwnedFd, level: i32, opt: i32, val: &[u8]) -> std::io::Result<()> {
-    // SAFETY: val is a valid buffer of val.len() bytes for the option.
-    let r = unsafe {
-        libc::setsockopt(
-            fd.as_raw_fd(),
-            level,
-            opt,
-            val.as_ptr() as *const libc::c_void,
-            val.len() as libc::socklen_t,
-        )
-    };
-    if r < 0 {
-        Err(std::io::Error::last_os_error())
-    } else {
-        Ok(())
-    }
-}
-
-/// Anonymous memory for an AF_XDP umem, unmapped on drop (after the
-/// socket, which is declared before it in `Made::extra`'s owner).
-struct Umem {
-    addr: *mut libc::c_void,
-    len: usize,
-}
-
-impl Drop for Umem {
-    fn drop(&mut self) {
-        // SAFETY: addr/len are exactly what mmap returned.
-        unsafe { libc::munmap(self.addr, self.len) };
-    }
-}
-
-const AF_XDP: libc::c_int = 44;
-
-/// socket(AF_XDP, SOCK_RAW): a skip on kernels without CONFIG_XDP_SOCKETS.
-fn xsk_socket(name: &str) -> Result<OwnedFd, FixtureError> {
-    // SAFETY: plain socket(2).
-    let r = unsafe { libc::socket(AF_XDP, libc::SOCK_RAW | libc::SOCK_CLOEXEC, 0) };
-    if r < 0 && errno() == libc::EAFNOSUPPORT {
-        return Err(unavailable(
-            name,
-            "socket(AF_XDP): no AF_XDP support in this kernel config (CONFIG_XDP_SOCKETS)",
-        ));
-    }
-    owned(r as i64, name, "socket(AF_XDP, SOCK_RAW)")
-}
-
-/// An AF_XDP socket bound to `lo` queue 0 in copy mode: a umem of 16
-/// frames of 4 KiB, fill and completion rings and an RX ring of 16 entries
-/// (the rings are never mapped; binding only needs them to exist). Only
-/// one socket can be bound to a queue, so a concurrent check's socket
-/// makes bind fail with EBUSY for a while: retried for up to 2 s.
-fn xsk(name: &str) -> Result<Made, FixtureError> {
-    const SOL_XDP: libc::c_int = 283;
-    const XDP_RX_RING: libc::c_int = 2;
-    const XDP_UMEM_REG: libc::c_int = 4;
-    const XDP_UMEM_FILL_RING: libc::c_int = 5;
-    const XDP_UMEM_COMPLETION_RING: libc::c_int = 6;
-    const XDP_COPY: u16 = 1 << 1;
-    const FRAME: usize = 4096;
-    const FRAMES: usize = 16;
-    let lo = ifindex("lo").map_err(|_| unavailable(name, "no `lo` interface to bind to"))?;
-    let fd = xsk_socket(name)?;
-    let len = FRAME * FRAMES;
-    // SAFETY: a fresh private anonymous mapping.
-    let addr = unsafe {
-        libc::mmap(
-            std::ptr::null_mut(),
-            len,
-            libc::PROT_READ | libc::PROT_WRITE,
-            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-            -1,
-            0,
-        )
-    };
-    if addr == libc::MAP_FAILED {
-        return Err(failed(
-            name,
-            format!("mmap umem: {}", std::io::Error::last_os_error()),
-        ));
-    }
-    let umem = Umem { addr, len };
-    // struct xdp_umem_reg, first version (24 bytes, which every kernel
-    // accepts): addr, len, chunk_size, headroom.
-    let mut reg = Vec::with_capacity(24);
-    reg.extend((addr as u64).to_ne_bytes());
-    reg.extend((len as u64).to_ne_bytes());
-    reg.extend((FRAME as u32).to_ne_bytes());
-    reg.extend(0u32.to_ne_bytes());
-    let ring = 16u32.to_ne_bytes();
-    for (opt, val, what) in [
-        (XDP_UMEM_REG, &reg[..], "XDP_UMEM_REG"),
-        (XDP_UMEM_FILL_RING, &ring[..], "XDP_UMEM_FILL_RING"),
-        (
-            XDP_UMEM_COMPLETION_RING,
-            &ring[..],
-            "XDP_UMEM_COMPLETION_RING",
-        ),
-        (XDP_RX_RING, &ring[..], "XDP_RX_RING"),
-    ] {
-        setsockopt_raw(&fd, SOL_XDP, opt, val)
-            .map_err(|e| failed(name, format!("setsockopt({what}): {e}")))?;
-    }
-    // struct sockaddr_xdp: family, flags, ifindex, queue_id, shared_umem_fd.
-    let mut sa = Vec::with_capacity(16);
-    sa.extend((AF_XDP as u16).to_ne_bytes());
-    sa.extend(XDP_COPY.to_ne_bytes());
-    sa.extend(lo.to_ne_bytes());
-    sa.extend(0u32.to_ne_bytes());
-    sa.extend(0u32.to_ne_bytes());
-    let start = std::time::Instant::now();
-    loop {
-        // SAFETY: sa is a 16-byte sockaddr_xdp.
-        let r = unsafe {
-            libc::bind(
-                fd.as_raw_fd(),
-                sa.as_ptr() as *const libc::sockaddr,
-                sa.len() as libc::socklen_t,
-            )
-        };
-        if r == 0 {
-            break;
-        }
-        let e = std::io::Error::last_os_error();
-        if e.raw_os_error() == Some(libc::EBUSY)
-            && start.elapsed() < std::time::Duration::from_secs(2)
-        {
-            std::thread::sleep(std::time::Duration::from_millis(5));
-            continue;
-        }
-        return Err(failed(name, format!("bind to lo queue 0 (XDP_COPY): {e}")));
-    }
-    Ok(Made {
-        fd,
-        kind: Kind::Other,
-        extra: Vec::new(),
-        guard: Some(Guard::Umem(umem)),
-    })
-}
-
 /// What a fixture leaves behind besides fds, released after them.
 enum Guard {
     Cgroup(#[allow(dead_code)] CgroupDir),
     Umem(#[allow(dead_code)] Umem),
-}
-
-/// A cgroup v2 directory made for one check: removed on drop, and the
-/// cgroup2 hierarchy unmounted again when the fixture had to mount it.
-struct CgroupDir {
-    dir: PathBuf,
-    mounted: Option<PathBuf>,
-}
-
-impl Drop for CgroupDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir(&self.dir);
-        if let Some(mnt) = &self.mounted {
-            if let Ok(c) = CString::new(mnt.as_os_str().as_encoded_bytes()) {
-                // SAFETY: a NUL-terminated path we mounted ourselves.
-                unsafe { libc::umount2(c.as_ptr(), libc::MNT_DETACH) };
-            }
-            let _ = std::fs::remove_dir(mnt);
-        }
-    }
-}
-
-/// The mount point of the cgroup v2 hierarchy, from /proc/self/mountinfo.
-fn cgroup2_mount() -> Option<PathBuf> {
-    let info = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
-    info.lines().find_map(|l| {
-        let (pre, post) = l.split_once(" - ")?;
-        if post.split_whitespace().next()? != "cgroup2" {
-            return None;
-        }
-        pre.split_whitespace().nth(4).map(PathBuf::from)
-    })
-}
-
-static SEQ: AtomicU64 = AtomicU64::new(0);
-
-fn cgroup(name: &str) -> Result<Made, FixtureError> {
-    let seq = SEQ.fetch_add(1, Ordering::Relaxed);
-    let pid = std::process::id();
-    let (root, mounted) = match cgroup2_mount() {
-        Some(root) => (root, None),
-        None => {
-            let mnt = std::env::temp_dir().join(format!("mapspec-cgroup2-{pid}-{seq}"));
-            std::fs::create_dir_all(&mnt)
-                .map_err(|e| failed(name, format!("mkdir {}: {e}", mnt.display())))?;
-            let target = CString::new(mnt.as_os_str().as_encoded_bytes())
-                .map_err(|_| failed(name, "mount point path contains NUL"))?;
-            // SAFETY: NUL-terminated strings; no mount data.
-            let r = unsafe {
-                libc::mount(
-                    c"cgroup2".as_ptr(),
-                    target.as_ptr(),
-                    c"cgroup2".as_ptr(),
-                    0,
-                    std::ptr::null(),
-                )
-            };
-            if r < 0 {
-                let e = std::io::Error::last_os_error();
-                let _ = std::fs::remove_dir(&mnt);
-                return Err(unavailable(
-                    name,
-                    format!("cgroup v2 is not mounted and mounting it failed: {e}"),
-                ));
-            }
-            (mnt.clone(), Some(mnt))
-        }
-    };
-    let dir = root.join(format!("mapspec-{pid}-{seq}"));
-    let guard = CgroupDir {
-        dir: dir.clone(),
-        mounted,
-    };
-    std::fs::create_dir(&dir).map_err(|e| {
-        unavailable(
-            name,
-            format!("cannot create a cgroup under {}: {e}", root.display()),
-        )
-    })?;
-    let fd = open_dir(&dir).map_err(|e| failed(name, format!("open {}: {e}", dir.display())))?;
-    Ok(Made {
-        fd,
-        kind: Kind::Other,
-        extra: Vec::new(),
-        guard: Some(Guard::Cgroup(guard)),
-    })
-}
-
-fn open_dir(p: &Path) -> std::io::Result<OwnedFd> {
-    let c = CString::new(p.as_os_str().as_encoded_bytes())
-        .map_err(|_| std::io::Error::from_raw_os_error(libc::EINVAL))?;
-    // SAFETY: a NUL-terminated path.
-    let r = unsafe {
-        libc::open(
-            c.as_ptr(),
-            libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC,
-        )
-    };
-    if r < 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    // SAFETY: a fresh fd owned by nobody else.
-    Ok(unsafe { OwnedFd::from_raw_fd(r) })
 }

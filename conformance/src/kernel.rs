@@ -1,7 +1,7 @@
 //! What kernel and machine we are on.
 
 use mapspec_spec::results::KernelInfo;
-use mapspec_spec::KernelVersion;
+use mapspec_spec::{Capability, KernelVersion};
 
 fn read(path: &str) -> String {
     std::fs::read_to_string(path).unwrap_or_default()
@@ -85,6 +85,31 @@ pub fn effective_caps() -> u64 {
         .find_map(|l| l.strip_prefix("CapEff:"))
         .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
         .unwrap_or(0)
+}
+
+/// The highest capability number this kernel knows: CAP_PERFMON and
+/// CAP_BPF (38, 39) arrived in 5.8, before which CAP_SYS_ADMIN covered them.
+pub fn cap_last_cap() -> u32 {
+    read("/proc/sys/kernel/cap_last_cap")
+        .trim()
+        .parse()
+        .unwrap_or(Capability::CAP_BPF.value())
+}
+
+/// The capabilities the suite needs that this thread's effective set
+/// lacks. The specs are written for a fully privileged root: BPF_MAP_CREATE
+/// needs CAP_BPF (or CAP_SYS_ADMIN), device and socket maps CAP_NET_ADMIN,
+/// programs that read kernel memory CAP_PERFMON, and the checks that drop a
+/// capability to show the refusal must hold it first. Without one of them,
+/// hundreds of claims would fail for the machine's sake, not the kernel's.
+pub fn missing_caps() -> Vec<Capability> {
+    let eff = effective_caps();
+    let last = cap_last_cap();
+    Capability::ALL
+        .iter()
+        .copied()
+        .filter(|c| c.value() <= last && eff & (1u64 << c.value()) == 0)
+        .collect()
 }
 
 /// Run `f` on a new thread whose effective capability set lacks `caps`

@@ -5,6 +5,7 @@ use crate::exec::{self, Env, Verdict};
 use crate::kernel;
 use mapspec_spec::results::{ClaimResult, KernelInfo, RunReport, Status, Summary, FORMAT_VERSION};
 use mapspec_spec::{Claim, KernelVersion, MapSpec, Plan, Requires};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 #[derive(Debug, Clone, Default)]
@@ -27,6 +28,43 @@ impl RunOptions {
                     || format!("bpf_map_type_{o}") == spec.map_type.to_ascii_lowercase()
             })
     }
+}
+
+/// What keeps this process from running the selected claims at all, found
+/// before the first claim runs. Each is an environment problem to report
+/// as such (exit 2), not hundreds of failed claims. What one claim alone
+/// needs (its `requires`) is a skip with the reason instead.
+pub fn environment_problems(specs: &[MapSpec], opts: &RunOptions) -> Vec<String> {
+    let mut problems = Vec::new();
+    let missing = kernel::missing_caps();
+    if !missing.is_empty() {
+        let names: Vec<&str> = missing.iter().map(|c| c.name()).collect();
+        problems.push(format!(
+            "missing {} {} in the effective set: the specs are written for a fully \
+             privileged root (BPF_MAP_CREATE needs CAP_BPF or CAP_SYS_ADMIN, device and \
+             socket maps CAP_NET_ADMIN, programs that read kernel memory CAP_PERFMON); \
+             run as root with all capabilities, not under a container, systemd unit, \
+             capsh or setpriv that drops them",
+            if missing.len() == 1 {
+                "capability"
+            } else {
+                "capabilities"
+            },
+            names.join(", ")
+        ));
+        // Without them no fixture can be made either; say the cause once.
+        return problems;
+    }
+    let wants_cgroup = specs
+        .iter()
+        .filter(|s| opts.selects(s))
+        .any(uses_cgroup_fixture);
+    if wants_cgroup {
+        if let Some(why) = crate::fixtures::cgroup::problem() {
+            problems.push(format!("no cgroup v2 directory can be made: {why}"));
+        }
+    }
+    problems
 }
 
 /// Why this machine cannot run a check, if it cannot.
@@ -157,6 +195,12 @@ fn check_claim(
     result
 }
 
+/// Any `{fd: cgroup}` among the spec's keys and values (the model's JSON
+/// form, which the matrix guests receive, spells every one the same way).
+fn uses_cgroup_fixture(spec: &MapSpec) -> bool {
+    serde_json::to_string(spec).is_ok_and(|j| j.contains(r#"{"fd":"cgroup"}"#))
+}
+
 /// Run every selected claim of every spec on the live kernel.
 pub fn run(specs: &[MapSpec], opts: &RunOptions) -> RunReport {
     run_with(specs, opts, |_| {})
@@ -166,14 +210,45 @@ pub fn run(specs: &[MapSpec], opts: &RunOptions) -> RunReport {
 pub fn run_with(
     specs: &[MapSpec],
     opts: &RunOptions,
+    progress: impl FnMut(&ClaimResult),
+) -> RunReport {
+    run_until(specs, opts, &AtomicUsize::new(0), progress)
+}
+
+/// As [`run_with`], stopping early once `stop` is non-zero (a signal's
+/// number, say). It is checked before each claim: the claim in flight
+/// ends first and its fixtures (cgroups, mounts, sockets) are released, so
+/// an interrupted run leaves nothing behind. The report then holds the
+/// claims checked so far.
+pub fn run_until(
+    specs: &[MapSpec],
+    opts: &RunOptions,
+    stop: &AtomicUsize,
+    progress: impl FnMut(&ClaimResult),
+) -> RunReport {
+    run_each(specs, opts, stop, |_| {}, progress)
+}
+
+/// As [`run_until`], calling `before` with each claim's id just before it
+/// runs: the matrix guest prints it on the console, so that the log of a
+/// kernel panic names the claim in flight.
+pub fn run_each(
+    specs: &[MapSpec],
+    opts: &RunOptions,
+    stop: &AtomicUsize,
+    mut before: impl FnMut(&str),
     mut progress: impl FnMut(&ClaimResult),
 ) -> RunReport {
     let start = Instant::now();
     let info = kernel::detect_kernel();
     let kv = kernel::kernel_version(&info);
     let mut results = Vec::new();
-    for spec in specs.iter().filter(|s| opts.selects(s)) {
+    'specs: for spec in specs.iter().filter(|s| opts.selects(s)) {
         for claim in spec.claims() {
+            if stop.load(Ordering::Relaxed) != 0 {
+                break 'specs;
+            }
+            before(&claim.global_id);
             let r = run_claim(spec, &claim, &info, kv, opts);
             progress(&r);
             results.push(r);
@@ -187,5 +262,22 @@ pub fn run_with(
         summary: Summary::of(&results),
         results,
         duration_ms: opts.timings.then(|| start.elapsed().as_millis() as u64),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn specs_that_use_the_cgroup_fixture_are_found() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec");
+        let specs = mapspec_spec::load_dir(&dir).expect("specs load");
+        let users: Vec<&str> = specs
+            .iter()
+            .filter(|s| super::uses_cgroup_fixture(s))
+            .map(|s| s.name.as_str())
+            .collect();
+        assert!(users.contains(&"cgroup_array"), "{users:?}");
+        assert!(users.contains(&"cgrp_storage"), "{users:?}");
+        assert!(!users.contains(&"hash"), "{users:?}");
     }
 }
