@@ -7,6 +7,7 @@ pkgs=(
   pkg-config libelf-dev zlib1g-dev libzstd-dev   # libbpf-sys, also for the static runner
   clang llvm libbpf-dev                          # kernel-side BPF programs and C examples
   qemu-system-x86 cpio                           # the kernel matrix
+  strace                                         # tests: the guest entry point makes no reboot(2) on a host
   python3-venv                                   # Sphinx, to validate Documentation/
   gnupg debian-archive-keyring                   # apt's signature checks in the matrix
 )

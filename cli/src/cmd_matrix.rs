@@ -9,10 +9,9 @@ use std::time::Duration;
 
 use mapspec_kernel_matrix::config::Shard;
 use mapspec_kernel_matrix::matrix::{self, Options};
-use mapspec_kernel_matrix::qemu::Accel;
-use mapspec_kernel_matrix::{compare, guest, initramfs, MatrixError};
+use mapspec_kernel_matrix::{compare, guest, initramfs, kernel_boot, table, MatrixError};
 
-use crate::exit;
+use crate::{exit, signals};
 
 #[derive(clap::Args)]
 #[command(args_conflicts_with_subcommands = true)]
@@ -74,8 +73,9 @@ struct RunArgs {
     // The specs shipped to the guests; help shared with every subcommand.
     #[arg(long, default_value = crate::DEFAULT_SPECS, help = crate::SPECS_HELP)]
     specs: PathBuf,
-    /// tcg (default: /dev/kvm exists on our machines but guests hang there) or kvm.
-    #[arg(long, default_value = "tcg", value_parser = ["tcg", "kvm"], env = "MAPSPEC_ACCEL")]
+    /// auto: KVM when a probe boot under KVM finishes within 3 s, else
+    /// TCG (/dev/kvm may exist and guests still hang there); or tcg, kvm.
+    #[arg(long, default_value = "auto", value_parser = ["auto", "tcg", "kvm"], env = "MAPSPEC_ACCEL")]
     accel: String,
     /// The qemu binary.
     #[arg(long, default_value = "qemu-system-x86_64", env = "MAPSPEC_QEMU")]
@@ -110,9 +110,15 @@ fn guest_main() -> ! {
         only: vec![],
         timings: true,
     };
-    guest::main_as_init(std::path::Path::new(initramfs::GUEST_SPECS), |specs| {
-        mapspec_conformance::run(specs, &opts)
-    })
+    // main_as_init checks that this is PID 1 of a matrix guest before it
+    // does anything, and otherwise exits 2.
+    guest::main_as_init(
+        std::path::Path::new(initramfs::GUEST_SPECS),
+        |specs, before_claim| {
+            let never = std::sync::atomic::AtomicUsize::new(0);
+            mapspec_conformance::runner::run_each(specs, &opts, &never, before_claim, |_| {})
+        },
+    )
 }
 
 fn run(a: RunArgs) -> anyhow::Result<u8> {
@@ -133,11 +139,7 @@ fn run(a: RunArgs) -> anyhow::Result<u8> {
         timeout: Duration::from_secs(a.timeout),
         runner,
         specs_dir: a.specs,
-        accel: if a.accel == "kvm" {
-            Accel::Kvm
-        } else {
-            Accel::Tcg
-        },
+        accel: a.accel.parse().map_err(anyhow::Error::msg)?,
         qemu: a.qemu,
         cache: None,
         mirror: mapspec_kernel_matrix::mirror::MirrorOverride {
@@ -147,8 +149,19 @@ fn run(a: RunArgs) -> anyhow::Result<u8> {
         memory_mb: 1024,
         smp: 2,
     };
-    let outcome = match matrix::run(&opts) {
+    // From here on SIGINT, SIGTERM and SIGHUP stop the run cleanly: every
+    // qemu killed, temporary directories removed, nothing written.
+    let stop = signals::Stop::install().context("cannot install the signal handlers")?;
+    let outcome = match matrix::run_until(&opts, stop.flag()) {
         Ok(o) => o,
+        Err(MatrixError::Interrupted { signal }) => {
+            eprintln!(
+                "mapspec matrix: interrupted by {}: every qemu it started was killed and its \
+                 temporary files removed; no results were written",
+                signals::name(signal)
+            );
+            return Ok(signals::exit_code(signal));
+        }
         Err(e) => {
             eprintln!("mapspec matrix: {e}");
             return Ok(if e.is_environment() {
@@ -169,9 +182,12 @@ fn run(a: RunArgs) -> anyhow::Result<u8> {
     let mut code = exit::OK;
     let worst = |code: &mut u8, c: u8| *code = (*code).max(c);
     for k in &outcome.kernels {
+        for line in kernel_boot::panic_summary(&k.name, &k.panics, &k.outcome) {
+            eprintln!("\n{line}");
+        }
         match &k.outcome {
             Err(e) => {
-                eprintln!("\nkernel {}: {e}", k.name);
+                eprintln!("\n{}", e.kernel_message(&k.name));
                 worst(
                     &mut code,
                     if e.is_environment() {
@@ -227,8 +243,8 @@ fn run(a: RunArgs) -> anyhow::Result<u8> {
     }
     let ok = outcome.kernels.iter().filter(|k| k.outcome.is_ok()).count();
     println!(
-        "{ok} of {} kernels ran in {:.1} s{}",
-        outcome.kernels.len(),
+        "{ok} of {} ran in {:.1} s{}",
+        table::count(outcome.kernels.len(), "kernel", "kernels"),
         outcome.wall.as_secs_f64(),
         if opts.check {
             if code == exit::OK {

@@ -14,12 +14,59 @@ use std::path::Path;
 use mapspec_spec::results::{RunReport, Status};
 use mapspec_spec::MapSpec;
 
-use crate::qemu::{frame, GUEST_CLAIMS_FAILED, GUEST_ERROR, GUEST_OK};
+use crate::protocol::{
+    claim_line, frame, has_guest_marker, GUEST_CLAIMS_FAILED, GUEST_ERROR, GUEST_OK, SAY_PREFIX,
+};
 
-/// Marks a guest-side failure on the console, for the host to quote.
-pub const ERROR_PREFIX: &str = "mapspec-guest: error:";
-/// What every line the guest runner prints starts with.
-pub const SAY_PREFIX: &str = "mapspec-guest:";
+pub use crate::protocol::ERROR_PREFIX;
+
+/// Proof that this process is PID 1 of a matrix guest. Only [`enter`]
+/// makes one, and everything here that mounts, powers off or touches I/O
+/// ports takes it: run on a host, `matrix __guest` cannot reach them.
+pub struct InGuest(());
+
+/// The guard of `matrix __guest`, checked before anything else: PID 1, and
+/// the marker that only the matrix's qemu command line puts on the kernel
+/// command line. The error says why not.
+pub fn enter() -> Result<InGuest, String> {
+    const WHAT: &str = "`mapspec matrix __guest` is the /init of a matrix guest";
+    if std::process::id() != 1 {
+        return Err(format!(
+            "{WHAT} and only runs as PID 1 of one (this is PID {}); it did nothing",
+            std::process::id()
+        ));
+    }
+    let cmdline = read_cmdline()?;
+    if !has_guest_marker(&cmdline) {
+        return Err(format!(
+            "{WHAT}, but the kernel command line lacks its marker `{}`: this is PID 1 of \
+             some other system (a container?); it did nothing",
+            crate::protocol::GUEST_MARKER
+        ));
+    }
+    Ok(InGuest(()))
+}
+
+/// /proc/cmdline. Nothing has mounted /proc yet in a fresh guest; as PID 1
+/// we may mount it (the guest's setup would anyway).
+fn read_cmdline() -> Result<String, String> {
+    const PATH: &str = "/proc/cmdline";
+    match std::fs::read_to_string(PATH) {
+        Ok(s) => Ok(s),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            mount("proc", "/proc", "proc")?;
+            std::fs::read_to_string(PATH).map_err(|e| format!("cannot read {PATH}: {e}"))
+        }
+        Err(e) => Err(format!("cannot read {PATH}: {e}")),
+    }
+}
+
+/// Print the claim about to run on the console: if the kernel dies in it,
+/// the console log names it. One short line, one write.
+pub fn announce(_: &InGuest, claim: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{}", claim_line(claim));
+}
 
 fn say(msg: &str) {
     // The console is /dev/console (ttyS0). If it is gone, nothing can be
@@ -61,12 +108,12 @@ fn raise_memlock() {
     }
 }
 
-fn setup() {
+fn setup(_: &InGuest) {
     // Order matters: /sys/fs/cgroup and /sys/fs/bpf exist only once sysfs
     // is mounted. devtmpfs gives /dev/ttyS1; cgroup2 and bpffs are for
-    // claims that pin maps or attach to cgroups.
+    // claims that pin maps or attach to cgroups. /proc is there: `enter`
+    // read the command line from it.
     for (src, tgt, fs) in [
-        ("proc", "/proc", "proc"),
         ("sysfs", "/sys", "sysfs"),
         ("devtmpfs", "/dev", "devtmpfs"),
         ("cgroup2", "/sys/fs/cgroup", "cgroup2"),
@@ -174,7 +221,7 @@ impl NoCtty for std::fs::OpenOptions {
 
 /// Leave through isa-debug-exit (qemu exits with `(value << 1) | 1`), or,
 /// if that port is not there, a plain power-off (qemu exits 0).
-pub fn power_off(value: u8) -> ! {
+pub fn power_off(_: &InGuest, value: u8) -> ! {
     // SAFETY: sync has no preconditions.
     unsafe { libc::sync() };
     #[cfg(target_arch = "x86_64")]
@@ -193,38 +240,51 @@ pub fn power_off(value: u8) -> ! {
     }
 }
 
-fn fail(msg: &str) -> ! {
+fn fail(g: &InGuest, msg: &str) -> ! {
     say(&format!(
         "{} {msg}",
         ERROR_PREFIX.trim_start_matches("mapspec-guest: ")
     ));
-    power_off(GUEST_ERROR)
+    power_off(g, GUEST_ERROR)
 }
 
 /// The whole guest. `run` is the conformance runner (passed in so that this
-/// crate does not depend on it).
-pub fn main_as_init(specs_json: &Path, run: impl FnOnce(&[MapSpec]) -> RunReport) -> ! {
-    if std::process::id() != 1 {
-        fail("`matrix __guest` only runs as PID 1 of a matrix guest");
-    }
-    setup();
+/// crate does not depend on it); it calls its second argument with each
+/// claim's id before running the claim. Outside a matrix guest this prints
+/// why and exits 2, having done nothing.
+pub fn main_as_init(
+    specs_json: &Path,
+    run: impl FnOnce(&[MapSpec], &mut dyn FnMut(&str)) -> RunReport,
+) -> ! {
+    let g = match enter() {
+        Ok(g) => g,
+        Err(why) => {
+            eprintln!("mapspec matrix __guest: {why}");
+            std::process::exit(2)
+        }
+    };
+    let g = &g;
+    setup(g);
     let loading = std::time::Instant::now();
     let specs = match std::fs::read(specs_json)
         .map_err(|e| e.to_string())
         .and_then(|b| mapspec_spec::bundle::from_json(&b).map_err(|e| e.to_string()))
     {
         Ok(s) => s,
-        Err(e) => fail(&format!(
-            "cannot load the specs from {}: {e}",
-            specs_json.display()
-        )),
+        Err(e) => fail(
+            g,
+            &format!("cannot load the specs from {}: {e}", specs_json.display()),
+        ),
     };
     say(&format!(
-        "running {} specs (loaded in {} ms)",
-        specs.len(),
+        "running {} (loaded in {} ms)",
+        crate::table::count(specs.len(), "spec", "specs"),
         loading.elapsed().as_millis()
     ));
-    let report = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(&specs))) {
+    let mut before_claim = |claim: &str| announce(g, claim);
+    let report = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        run(&specs, &mut before_claim)
+    })) {
         // Timings travel to the host for `matrix --timings`; the host
         // strips them before anything is written or compared.
         Ok(r) => r,
@@ -234,7 +294,7 @@ pub fn main_as_init(specs_json: &Path, run: impl FnOnce(&[MapSpec]) -> RunReport
                 .map(String::as_str)
                 .or_else(|| p.downcast_ref::<&str>().copied())
                 .unwrap_or("(no message)");
-            fail(&format!("the runner panicked: {msg}"))
+            fail(g, &format!("the runner panicked: {msg}"))
         }
     };
     let s = &report.summary;
@@ -244,15 +304,18 @@ pub fn main_as_init(specs_json: &Path, run: impl FnOnce(&[MapSpec]) -> RunReport
     ));
     let compact = serde_json::to_string(&report).unwrap_or_default();
     if let Err(e) = send_report(&compact) {
-        fail(&e);
+        fail(g, &e);
     }
     let failed = report
         .results
         .iter()
         .any(|r| matches!(r.status, Status::Fail | Status::Error));
-    power_off(if failed {
-        GUEST_CLAIMS_FAILED
-    } else {
-        GUEST_OK
-    })
+    power_off(
+        g,
+        if failed {
+            GUEST_CLAIMS_FAILED
+        } else {
+            GUEST_OK
+        },
+    )
 }

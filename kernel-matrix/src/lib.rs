@@ -7,6 +7,7 @@
 //! collects the results from the guest's second serial port.
 //! Guest side: [`guest::main_as_init`], called by `mapspec matrix __guest`.
 
+pub mod accel;
 pub mod cache_lock;
 pub mod compare;
 pub mod config;
@@ -15,8 +16,10 @@ pub mod elf;
 pub mod fetch;
 pub mod guest;
 pub mod initramfs;
+pub mod kernel_boot;
 pub mod matrix;
 pub mod mirror;
+pub mod protocol;
 pub mod pvh;
 pub mod qemu;
 pub mod table;
@@ -51,6 +54,11 @@ pub enum MatrixError {
     NoMirror { message: String },
     #[error("`{program}` was not found: {hint}")]
     MissingTool { program: String, hint: String },
+    #[error(
+        "`{program}` does not work as qemu: {reason} (name qemu-system-x86_64 with --qemu or \
+         MAPSPEC_QEMU)"
+    )]
+    QemuUnusable { program: String, reason: String },
     #[error("kernel {kernel}: `{command}` failed: {stderr}")]
     Apt {
         kernel: String,
@@ -98,6 +106,27 @@ pub enum MatrixError {
         log: PathBuf,
         tail: String,
     },
+    #[error(
+        "kernel {kernel}: the guest ran kernel release {actual}, but kernels.lock pins {expected}: \
+         the booted image is not the locked kernel, so its results are not kept"
+    )]
+    WrongRelease {
+        kernel: String,
+        expected: String,
+        actual: String,
+    },
+    /// A finding, like a failed claim: the same claim was in flight when
+    /// the kernel panicked on two boots.
+    #[error(
+        "kernel {kernel}: claim {claim} panicked the kernel on both boots ({line}); console logs: {}",
+        logs.iter().map(|l| l.display().to_string()).collect::<Vec<_>>().join(", ")
+    )]
+    ClaimPanicked {
+        kernel: String,
+        claim: String,
+        line: String,
+        logs: Vec<PathBuf>,
+    },
     #[error("results for kernel release {release} differ between {first} and {second}")]
     MergeConflict {
         release: String,
@@ -106,6 +135,10 @@ pub enum MatrixError {
     },
     #[error(transparent)]
     Results(#[from] mapspec_spec::results::ResultsError),
+    /// SIGINT, SIGTERM or SIGHUP: every qemu was killed, the temporary
+    /// files removed, no results written.
+    #[error("interrupted by signal {signal}")]
+    Interrupted { signal: i32 },
     /// A name from data (a kernel release, a kernel name) that cannot name
     /// a file.
     #[error("{what}: {source}")]
@@ -124,6 +157,24 @@ impl MatrixError {
             MatrixError::Guest { .. }
                 | MatrixError::MergeConflict { .. }
                 | MatrixError::HashMismatch { .. }
+                | MatrixError::WrongRelease { .. }
+                | MatrixError::ClaimPanicked { .. }
         )
+    }
+
+    /// The message for kernel `name`, starting `kernel NAME: ` exactly
+    /// once (most per-kernel errors name their kernel already).
+    pub fn kernel_message(&self, name: &str) -> String {
+        format!("kernel {name}: {}", self.reason_for(name))
+    }
+
+    /// The message without its `kernel NAME: ` prefix, for places that show
+    /// the kernel's name already (its progress line).
+    pub fn reason_for(&self, name: &str) -> String {
+        let msg = self.to_string();
+        match msg.strip_prefix(&format!("kernel {name}: ")) {
+            Some(rest) => rest.to_string(),
+            None => msg,
+        }
     }
 }

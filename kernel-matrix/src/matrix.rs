@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeSet, VecDeque};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -11,8 +12,8 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use mapspec_spec::results::RunReport;
 
 use crate::config::{self, KernelSpec, KernelsFile, LockEntry, LockFile, Shard};
-use crate::qemu::{self, Accel, Boot};
-use crate::{compare, elf, fetch, initramfs, pvh, MatrixError};
+use crate::kernel_boot::{one_kernel, short, PanicEvidence, Shared};
+use crate::{accel, compare, elf, fetch, initramfs, qemu, MatrixError};
 
 pub struct Options {
     pub kernels_file: PathBuf,
@@ -25,7 +26,8 @@ pub struct Options {
     pub timeout: Duration,
     pub runner: PathBuf,
     pub specs_dir: PathBuf,
-    pub accel: Accel,
+    /// `--accel`: auto probes KVM and falls back to TCG.
+    pub accel: accel::Choice,
     pub qemu: String,
     /// Defaults to `config::cache_dir()`.
     pub cache: Option<PathBuf>,
@@ -48,6 +50,9 @@ pub struct KernelResult {
     pub drift: Vec<String>,
     /// The results file written (normal mode) or compared (`--check`).
     pub results_file: Option<PathBuf>,
+    /// Kernel panics seen, with their kept console logs, also when the
+    /// boot after the first one passed.
+    pub panics: Vec<PanicEvidence>,
 }
 
 pub struct Outcome {
@@ -74,18 +79,18 @@ fn bar_style() -> ProgressStyle {
         .unwrap_or_else(|_| ProgressStyle::default_spinner())
 }
 
-fn short(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        s.to_string()
-    } else {
-        s.chars().take(n).collect::<String>() + "…"
-    }
-}
-
 /// Everything of a run; `Err` only for problems that stop the whole run
 /// (setup, environment). A kernel that fails to fetch or boot is an `Err`
 /// in its own `KernelResult`, and the others go on.
 pub fn run(opts: &Options) -> Result<Outcome, MatrixError> {
+    run_until(opts, &AtomicUsize::new(0))
+}
+
+/// As [`run`], stopping as soon as `stop` is non-zero (the number of a
+/// signal received): every qemu is killed, this run's temporary directory
+/// and run directories are removed, nothing is written, and the result is
+/// `MatrixError::Interrupted`.
+pub fn run_until(opts: &Options, stop: &AtomicUsize) -> Result<Outcome, MatrixError> {
     let started = Instant::now();
     let file = KernelsFile::load(&opts.kernels_file)?;
     let mirror = file.mirror_override(&opts.mirror);
@@ -167,7 +172,18 @@ pub fn run(opts: &Options) -> Result<Outcome, MatrixError> {
             source,
         })?;
     let initrd = tmp.path().join("initramfs.cpio.gz");
-    let archive = initramfs::build(&opts.runner, &specs)?;
+    // The KVM probe (a few seconds at most) overlaps packing the initramfs.
+    let (accel, archive) = std::thread::scope(|s| {
+        let probe = s.spawn(|| accel::resolve(opts.accel, &opts.qemu, stop));
+        let archive = initramfs::build(&opts.runner, &specs);
+        let accel = probe.join().unwrap_or(Ok((qemu::Accel::Tcg, None)));
+        (accel, archive)
+    });
+    let (accel, why) = accel?;
+    let archive = archive?;
+    if let Some(why) = why {
+        note(format!("accel: {} ({why})", accel.as_str()));
+    }
     mapspec_safefs::write_io(&initrd, &archive, Default::default()).map_err(|source| {
         MatrixError::Io {
             what: "write",
@@ -195,6 +211,8 @@ pub fn run(opts: &Options) -> Result<Outcome, MatrixError> {
     let apt_lock = Mutex::new(());
     let shared = Shared {
         opts,
+        accel,
+        stop,
         cache: &cache,
         initrd: &initrd,
         apt_lock: &apt_lock,
@@ -208,12 +226,17 @@ pub fn run(opts: &Options) -> Result<Outcome, MatrixError> {
             s.spawn(move || {
                 // The guard is dropped before the boot: the queue is locked
                 // only to take the next kernel.
-                let next = || queue.lock().ok().and_then(|mut q| q.pop_front());
+                let next = || {
+                    if stop.load(Ordering::Relaxed) != 0 {
+                        return None;
+                    }
+                    queue.lock().ok().and_then(|mut q| q.pop_front())
+                };
                 while let Some(i) = next() {
                     let (k, e) = &work[i];
                     let pb = &bars[i];
                     let t0 = Instant::now();
-                    let outcome = one_kernel(shared, k, e, pb, slot);
+                    let (outcome, panics) = one_kernel(shared, k, e, pb, slot);
                     let elapsed = t0.elapsed();
                     match &outcome {
                         Ok(r) => pb.finish_with_message(format!(
@@ -225,9 +248,15 @@ pub fn run(opts: &Options) -> Result<Outcome, MatrixError> {
                             r.summary.error,
                             elapsed.as_secs_f64()
                         )),
+                        Err(MatrixError::Interrupted { .. }) => {
+                            pb.finish_with_message("interrupted")
+                        }
                         Err(err) => pb.finish_with_message(format!(
                             "FAILED: {}",
-                            short(err.to_string().lines().next().unwrap_or_default(), 100)
+                            short(
+                                err.reason_for(&k.name).lines().next().unwrap_or_default(),
+                                100
+                            )
                         )),
                     }
                     if mp.is_hidden() {
@@ -240,6 +269,7 @@ pub fn run(opts: &Options) -> Result<Outcome, MatrixError> {
                             elapsed,
                             drift: vec![],
                             results_file: None,
+                            panics,
                         });
                     }
                 }
@@ -252,6 +282,11 @@ pub fn run(opts: &Options) -> Result<Outcome, MatrixError> {
         .into_iter()
         .flatten()
         .collect();
+    // Interrupted: the boots have killed their qemu and removed their run
+    // directories; `tmp` goes when this returns. Nothing is written.
+    if let s @ 1.. = stop.load(Ordering::Relaxed) {
+        return Err(MatrixError::Interrupted { signal: s as i32 });
+    }
 
     // Write or compare, after all boots so that a crash mid-run never
     // leaves a half-updated results directory.
@@ -283,7 +318,7 @@ pub fn run(opts: &Options) -> Result<Outcome, MatrixError> {
                                 "{}: only statistical claims differ; booting it once more",
                                 k.name
                             ));
-                            let again = one_kernel(&shared, k, e, &bars[i], 0);
+                            let (again, _) = one_kernel(&shared, k, e, &bars[i], 0);
                             if let Ok(r2) = again {
                                 kr.drift = compare::diff_reports(&old, &r2);
                                 kr.outcome = Ok(r2);
@@ -329,123 +364,4 @@ pub fn run(opts: &Options) -> Result<Outcome, MatrixError> {
         stale,
         wall: started.elapsed(),
     })
-}
-
-/// Whether a boot ended in a kernel panic (an oops with panic_on_oops).
-/// Under TCG this happens now and then while a kernel patches its own code
-/// (static keys, alternatives: a stray int3 in __schedule or a torn nop in
-/// sched_clock_cpu, seen in about one in twenty matrix runs, on 6.12 and
-/// 7.2, both at boot and mid-suite), which says nothing about the maps.
-fn panicked(r: &Result<RunReport, MatrixError>) -> bool {
-    matches!(r, Err(MatrixError::Guest { reason, .. }) if reason.starts_with("the kernel panicked"))
-}
-
-/// What every boot of one matrix run shares.
-struct Shared<'a> {
-    opts: &'a Options,
-    cache: &'a Path,
-    initrd: &'a Path,
-    /// apt locks its lists directory; downloads of kernels sharing suites
-    /// must not overlap, and the network is not the bottleneck anyway.
-    apt_lock: &'a Mutex<()>,
-    mirror: &'a crate::mirror::MirrorOverride,
-}
-
-fn one_kernel(
-    sh: &Shared<'_>,
-    k: &KernelSpec,
-    e: &LockEntry,
-    pb: &ProgressBar,
-    slot: usize,
-) -> Result<RunReport, MatrixError> {
-    let (opts, cache, initrd, apt_lock) = (sh.opts, sh.cache, sh.initrd, sh.apt_lock);
-    let image = match fetch::cached_image(cache, e) {
-        Some(p) => p,
-        None => {
-            pb.set_message(format!(
-                "waiting for apt, to fetch {} {}",
-                e.package, e.version
-            ));
-            let _guard = apt_lock.lock();
-            pb.set_message(format!("fetching {} {}", e.package, e.version));
-            fetch::ensure_image(cache, k, e, sh.mirror)?.0
-        }
-    };
-    let kernel = match pvh::cached_vmlinux(&image, &e.image_sha256) {
-        Ok(p) => p,
-        Err(why) => {
-            eprintln!(
-                "note: kernel {}: booting the bzImage itself, which unpacks the kernel in the \
-                 guest (slower under TCG): {why}",
-                k.name
-            );
-            image
-        }
-    };
-    // One directory per process: two matrix runs on one machine (a test
-    // and a developer, or two CI shards) must not share a console log.
-    // It is kept after the run, so that an error can point at its log.
-    let workdir = cache
-        .join("runs")
-        .join(format!("{}-{}", k.name, std::process::id()));
-    std::fs::create_dir_all(&workdir).map_err(|source| MatrixError::Io {
-        what: "create",
-        path: workdir.clone(),
-        source,
-    })?;
-    let boot = Boot {
-        qemu: &opts.qemu,
-        kernel: &kernel,
-        initrd,
-        append: qemu::default_append(),
-        accel: opts.accel,
-        timeout: opts.timeout,
-        workdir: &workdir,
-        smp: opts.smp,
-        memory_mb: opts.memory_mb,
-        slot,
-    };
-    pb.set_message(format!("booting {}", e.release));
-    let mut out = qemu::boot(&boot, |line| pb.set_message(short(line, 90)))?;
-    let first = qemu::interpret(&k.name, &boot, &out);
-    if panicked(&first) {
-        // One more boot decides; a kernel that panics twice (a real bug a
-        // claim triggers, say) is reported with the second console log.
-        if let Err(e) = &first {
-            eprintln!(
-                "warning: kernel {}: {}; booting it once more",
-                k.name,
-                e.to_string().lines().next().unwrap_or_default()
-            );
-        }
-        pb.set_message(format!("{}: panicked; booting once more", e.release));
-        out = qemu::boot(&boot, |line| pb.set_message(short(line, 90)))?;
-    }
-    let report = qemu::interpret(&k.name, &boot, &out)?;
-    // Logs of good runs are not worth keeping; failed ones stay for the error.
-    let _ = std::fs::remove_dir_all(&workdir);
-    Ok(report)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn guest_error(reason: &str) -> Result<RunReport, MatrixError> {
-        Err(MatrixError::Guest {
-            kernel: "7.2".into(),
-            reason: reason.into(),
-            log: PathBuf::from("console.log"),
-            tail: String::new(),
-        })
-    }
-
-    #[test]
-    fn only_a_kernel_panic_earns_a_second_boot() {
-        assert!(panicked(&guest_error(
-            "the kernel panicked: Fatal exception in interrupt"
-        )));
-        assert!(!panicked(&guest_error("timed out after 120 s")));
-        assert!(!panicked(&guest_error("the guest runner failed: bad spec")));
-    }
 }

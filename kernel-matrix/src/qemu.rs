@@ -4,32 +4,17 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use mapspec_spec::results::RunReport;
 
-use crate::fetch::sha256_hex;
 use crate::MatrixError;
 
-/// Frames the report on ttyS1, so that anything else on the line (a
-/// stray kernel message, line noise) cannot corrupt what is parsed.
-pub const BEGIN: &str = "MAPSPEC-RESULTS-BEGIN";
-pub const END: &str = "MAPSPEC-RESULTS-END";
-
-/// Values the guest writes to isa-debug-exit; qemu then exits with
-/// `(value << 1) | 1`. Chosen away from 0 so that they cannot be confused
-/// with qemu's own exit status 1 (startup errors).
-pub const GUEST_OK: u8 = 0x10;
-pub const GUEST_CLAIMS_FAILED: u8 = 0x11;
-pub const GUEST_ERROR: u8 = 0x12;
-
-pub fn qemu_exit_code(guest_value: u8) -> i32 {
-    ((guest_value as i32) << 1) | 1
-}
-
-/// The kernel command line. Everything after `--` becomes init's argv, which
-/// is how the shared `mapspec` binary knows it is the guest.
-pub const GUEST_ARGS: &str = "matrix __guest";
+pub use crate::protocol::{
+    frame, qemu_exit_code, unframe, BEGIN, END, GUEST_ARGS, GUEST_CLAIMS_FAILED, GUEST_ERROR,
+    GUEST_MARKER, GUEST_OK,
+};
 
 pub fn default_append() -> String {
     // panic=-1 with -no-reboot turns a panic into a prompt qemu exit rather
@@ -48,7 +33,7 @@ pub fn default_append() -> String {
     // key is never patched.
     format!(
         "console=ttyS0 quiet panic=-1 oops=panic mitigations=off tsc=unstable \
-         rcupdate.rcu_expedited=1 -- {GUEST_ARGS}"
+         rcupdate.rcu_expedited=1 {GUEST_MARKER} -- {GUEST_ARGS}"
     )
 }
 
@@ -95,27 +80,60 @@ pub struct BootOutput {
     pub stderr: String,
 }
 
-/// Is `qemu` runnable at all? Gives the install hint when it is not.
+/// Is `qemu` runnable at all? Gives the install hint when it is missing,
+/// and says what went wrong when it is there but does not work.
 pub fn check_qemu(qemu: &str) -> Result<(), MatrixError> {
+    let unusable = |reason: String| MatrixError::QemuUnusable {
+        program: qemu.into(),
+        reason,
+    };
     match Command::new(qemu)
         .arg("--version")
+        .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
+        .stderr(Stdio::piped())
+        .output()
     {
-        Ok(s) if s.success() => Ok(()),
-        _ => Err(MatrixError::MissingTool {
+        Ok(o) if o.status.success() => Ok(()),
+        Ok(o) => {
+            let stderr = String::from_utf8_lossy(&o.stderr);
+            let stderr = stderr.trim();
+            Err(unusable(format!(
+                "`{qemu} --version` {}{}",
+                match o.status.code() {
+                    Some(c) => format!("exited with status {c}"),
+                    None => "was killed by a signal".into(),
+                },
+                if stderr.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", crate::qemu::tail(stderr, 3))
+                }
+            )))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(MatrixError::MissingTool {
             program: qemu.into(),
             hint: "install QEMU (Debian/Ubuntu: `apt-get install qemu-system-x86`), or name the \
                    binary with MAPSPEC_QEMU"
                 .into(),
         }),
+        Err(e) => Err(unusable(format!("it cannot be run: {e}"))),
     }
 }
 
 /// Run the guest to completion or to the timeout. `tick` is called a few
 /// times a second with the last line of the console, for progress display.
-pub fn boot(b: &Boot<'_>, mut tick: impl FnMut(&str)) -> Result<BootOutput, MatrixError> {
+pub fn boot(b: &Boot<'_>, tick: impl FnMut(&str)) -> Result<BootOutput, MatrixError> {
+    boot_until(b, &AtomicUsize::new(0), tick)
+}
+
+/// As [`boot`], killing qemu as soon as `stop` is non-zero (the number of
+/// the signal mapspec received) and returning `MatrixError::Interrupted`.
+pub fn boot_until(
+    b: &Boot<'_>,
+    stop: &AtomicUsize,
+    mut tick: impl FnMut(&str),
+) -> Result<BootOutput, MatrixError> {
     let console_log = b.workdir.join("console.log");
     let results = b.workdir.join("results.txt");
     for p in [&console_log, &results] {
@@ -153,6 +171,7 @@ pub fn boot(b: &Boot<'_>, mut tick: impl FnMut(&str)) -> Result<BootOutput, Matr
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
+    tie_to_this_process(&mut cmd);
     let start = Instant::now();
     let mut child = cmd.spawn().map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
@@ -193,6 +212,15 @@ pub fn boot(b: &Boot<'_>, mut tick: impl FnMut(&str)) -> Result<BootOutput, Matr
             let _ = child.wait();
             break None;
         }
+        let signal = stop.load(Ordering::Relaxed);
+        if signal != 0 {
+            let _ = child.kill();
+            let _ = child.wait();
+            let _ = reader.join();
+            return Err(MatrixError::Interrupted {
+                signal: signal as i32,
+            });
+        }
         tick(&last_line(&console_log));
         std::thread::sleep(Duration::from_millis(100));
     };
@@ -208,6 +236,31 @@ pub fn boot(b: &Boot<'_>, mut tick: impl FnMut(&str)) -> Result<BootOutput, Matr
         results: std::fs::read(&results).unwrap_or_default(),
         stderr,
     })
+}
+
+/// qemu lives no longer than mapspec. It gets its own process group, so
+/// that a Ctrl-C at the terminal reaches mapspec alone, which then kills
+/// and reaps it; and the kernel sends it SIGKILL when the thread that
+/// started it ends (PR_SET_PDEATHSIG), which covers a mapspec killed with
+/// SIGKILL. That thread is the one waiting for the guest, so it ends only
+/// after the guest did.
+pub fn tie_to_this_process(cmd: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    let parent = rustix::process::getpid();
+    cmd.process_group(0);
+    // SAFETY: the closure runs between fork and exec and makes only two
+    // async-signal-safe system calls; it allocates nothing.
+    unsafe {
+        cmd.pre_exec(move || {
+            rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL))?;
+            // mapspec may have died between fork and prctl; then no signal
+            // would ever come.
+            if rustix::process::getppid() != Some(parent) {
+                return Err(std::io::Error::other("mapspec exited while starting qemu"));
+            }
+            Ok(())
+        });
+    }
 }
 
 /// Put vCPU n of a TCG guest on host CPU n + offset (modulo the host's CPUs).
@@ -271,60 +324,6 @@ pub fn tail(text: &str, n: usize) -> String {
     lines[lines.len().saturating_sub(n)..].join("\n")
 }
 
-/// Frame a report for the wire: header with length and sha256, the JSON
-/// gzip-compressed, and an end marker. The emulated UART moves a few tens
-/// of KB/s under TCG, so compression makes most of a guest's run time
-/// disappear (600 KB of JSON shrink to about 30 KB).
-pub fn frame(json: &str) -> Vec<u8> {
-    use std::io::Write;
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    // Writing into a Vec cannot fail.
-    let _ = gz.write_all(json.as_bytes());
-    let body = gz.finish().unwrap_or_default();
-    let mut out = format!("\n{BEGIN} {} {}\n", body.len(), sha256_hex(&body)).into_bytes();
-    out.extend_from_slice(&body);
-    out.extend_from_slice(format!("\n{END}\n").as_bytes());
-    out
-}
-
-/// Find and check the framed report in what came out of ttyS1.
-pub fn unframe(raw: &[u8]) -> Result<RunReport, String> {
-    let marker = BEGIN.as_bytes();
-    let start = raw
-        .windows(marker.len())
-        .rposition(|w| w == marker)
-        .ok_or_else(|| "the guest wrote no results".to_string())?;
-    let rest = &raw[start + marker.len()..];
-    let nl = rest
-        .iter()
-        .position(|&b| b == b'\n')
-        .ok_or("the results header is cut off")?;
-    let header = String::from_utf8_lossy(&rest[..nl]);
-    let mut parts = header.split_whitespace();
-    let len: usize = parts
-        .next()
-        .and_then(|s| s.parse().ok())
-        .ok_or("the results header has no length")?;
-    let sha = parts.next().ok_or("the results header has no checksum")?;
-    let body = rest.get(nl + 1..nl + 1 + len).ok_or_else(|| {
-        format!(
-            "the results are cut off ({} of {len} bytes)",
-            rest.len() - nl - 1
-        )
-    })?;
-    if sha256_hex(body) != sha {
-        return Err("the results were corrupted on the serial line (checksum mismatch)".into());
-    }
-    let after = String::from_utf8_lossy(&rest[nl + 1 + len..]);
-    if !after.trim_start().starts_with(END) {
-        return Err("the results lack their end marker".into());
-    }
-    let mut json = Vec::new();
-    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(body), &mut json)
-        .map_err(|e| format!("the results do not decompress: {e}"))?;
-    serde_json::from_slice(&json).map_err(|e| format!("the results are not a mapspec report: {e}"))
-}
-
 /// Turn a finished boot into a report, or into the clearest error we can
 /// give: timeout, kernel panic, guest-side error, qemu failure.
 pub fn interpret(kernel: &str, b: &Boot<'_>, out: &BootOutput) -> Result<RunReport, MatrixError> {
@@ -335,15 +334,11 @@ pub fn interpret(kernel: &str, b: &Boot<'_>, out: &BootOutput) -> Result<RunRepo
         log: out.console_log.clone(),
         tail: tail(&out.console, 25),
     };
-    let panic_line = out
-        .console
-        .lines()
-        .find(|l| l.contains("Kernel panic"))
-        .map(|l| l.trim_end_matches('\r').trim().to_string());
+    let panic_line = crate::protocol::panic_line(&out.console);
     let guest_error = out
         .console
         .lines()
-        .find(|l| l.contains(crate::guest::ERROR_PREFIX))
+        .find(|l| l.contains(crate::protocol::ERROR_PREFIX))
         .map(|l| l.trim().to_string());
     match (out.exit_code, unframed) {
         (Some(c), Ok(report)) if c == qemu_exit_code(GUEST_OK) || c == qemu_exit_code(GUEST_CLAIMS_FAILED) => {
@@ -487,7 +482,7 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(e.contains("panicked") && e.contains("VFS"), "{e}");
-        let console = format!("{} cannot load specs\n", crate::guest::ERROR_PREFIX);
+        let console = format!("{} cannot load specs\n", crate::protocol::ERROR_PREFIX);
         let e = interpret("6.1", &b, &out(Some(37), &console, vec![]))
             .unwrap_err()
             .to_string();

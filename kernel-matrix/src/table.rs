@@ -5,6 +5,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use mapspec_spec::results::{RunReport, Status};
 
+/// `1 kernel`, `2 kernels`, `0 kernels`.
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// Columns are the kernels in the given order; a kernel that produced no
 /// report (boot failure) is a column of `-`.
 pub fn render(columns: &[(String, Option<&RunReport>)]) -> String {
