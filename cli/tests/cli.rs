@@ -163,6 +163,8 @@ fn root_run_exits_1_when_a_spec_is_wrong() {
 fn root_run_output_file_is_written_whole() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("sub/report.json");
+    // A missing directory is an error (cli/tests/files.rs); this one exists.
+    std::fs::create_dir(dir.path().join("sub")).unwrap();
     let out = mapspec(&[
         "run",
         "--quick",

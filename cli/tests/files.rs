@@ -183,3 +183,28 @@ fn root_run_output_through_a_symlink_and_to_dev_null() {
         .file_type()
         .is_char_device());
 }
+
+/// A missing directory in `--output` is a usage error, not something to
+/// create (a typo would otherwise scatter reports). `--output` of a
+/// directory is one too, and leaves nothing behind.
+#[test]
+fn root_run_output_into_a_missing_directory_or_onto_a_directory_exits_2() {
+    let d = tempfile::tempdir().unwrap();
+    let typo = d.path().join("typo/report.json");
+    let dir = d.path().join("dir");
+    std::fs::create_dir(&dir).unwrap();
+    for out in [typo.to_str().unwrap(), dir.to_str().unwrap()] {
+        let r = mapspec(&[
+            "run", "--quick", "--map", "array", "--format", "json", "--output", out,
+        ]);
+        assert_eq!(r.status.code(), Some(2), "{out}: {}", text(&r));
+        assert!(
+            String::from_utf8_lossy(&r.stderr).contains(out),
+            "{}",
+            text(&r)
+        );
+    }
+    assert!(!d.path().join("typo").exists());
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+    assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 1);
+}
