@@ -184,7 +184,7 @@ fn make_parent(path: &Path, target: &Path, parent: &Path, how: Parent) -> Result
 
 /// Whether `name` may name a file: it comes from data (a kernel release, a
 /// kernel name, a claim id) and must not escape the directory it goes into.
-/// Letters, digits and `._+~-`, starting with a letter or digit, at most 128
+/// Letters, digits and `._+~_-`, starting with a letter or digit, at most 128
 /// bytes: no `/`, no `..`, no NUL, no hidden files, nothing a shell reads as
 /// an option.
 pub fn check_name(name: &str) -> Result<&str, Error> {
@@ -214,9 +214,9 @@ pub fn check_name(name: &str) -> Result<&str, Error> {
     }
     if !name
         .chars()
-        .all(|c| c.is_ascii_alphanumeric() || "._+~-".contains(c))
+        .all(|c| c.is_ascii_alphanumeric() || "._+~_-".contains(c))
     {
-        return bad("only letters, digits and `._+~-` are allowed");
+        return bad("only letters, digits and `._+~_-` are allowed");
     }
     Ok(name)
 }
@@ -384,7 +384,13 @@ mod tests {
 
     #[test]
     fn names_from_data_are_checked() {
-        for ok in ["6.1.0-56-amd64", "6.12.118+deb13-amd64", "5.10", "7.2~rc1"] {
+        for ok in [
+            "6.1.0-56-amd64",
+            "6.12.118+deb13-amd64",
+            "5.10",
+            "7.2~rc1",
+            "5.15.0-1_custom",
+        ] {
             assert!(check_name(ok).is_ok(), "{ok}");
         }
         for bad in [
