@@ -47,7 +47,11 @@ fn traced(cmd: &[&str], trace: &Path) -> (Output, String) {
 
 fn assert_refused(out: &Output, trace: &str, why: &str) {
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "stderr:\n{stderr}\ntrace:\n{trace}");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "stderr:\n{stderr}\ntrace:\n{trace}"
+    );
     assert!(stderr.contains(why), "stderr:\n{stderr}");
     for call in ["reboot(", "ioperm(", "iopl("] {
         assert!(!trace.contains(call), "{call} was called:\n{trace}");

@@ -76,12 +76,13 @@ pub fn claim_in_flight(console: &str) -> Option<String> {
     last
 }
 
-/// The first `Kernel panic - ...` line of a console log.
+/// The first `Kernel panic - ...` line of a console log, from those words
+/// on (without the timestamp).
 pub fn panic_line(console: &str) -> Option<String> {
-    console
-        .lines()
-        .find(|l| l.contains("Kernel panic"))
-        .map(|l| l.trim_end_matches('\r').trim().to_string())
+    console.lines().find_map(|l| {
+        l.find("Kernel panic")
+            .map(|i| l[i..].trim_end_matches('\r').trim().to_string())
+    })
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
