@@ -1,6 +1,7 @@
 //! `mapspec lint`: validate every spec and print `file:line:col: message`.
 
 use crate::exit;
+use crate::output::{count, escape, escape_with, outln};
 use anyhow::Context;
 use mapspec_spec::LoadError;
 use std::path::PathBuf;
@@ -13,30 +14,46 @@ pub struct Args {
 
 pub fn main(a: Args) -> anyhow::Result<u8> {
     match mapspec_spec::load_dir(&a.specs) {
+        Ok(specs) if specs.is_empty() => {
+            eprintln!(
+                "mapspec lint: no specs in {}: nothing to check (a spec directory holds maps/*.yaml)",
+                escape(&a.specs.display().to_string())
+            );
+            Ok(exit::ENV)
+        }
         Ok(specs) => {
             let problems = render_problems(&a.specs)?;
             if !problems.is_empty() {
-                for p in &problems {
-                    eprintln!("{p}");
-                }
-                eprintln!("{} problem(s)", problems.len());
+                report(problems.iter().map(String::as_str));
                 return Ok(exit::FAILED);
             }
             let claims: usize = specs.iter().map(|s| s.claims().len()).sum();
-            println!("{} specs, {} claims: ok", specs.len(), claims);
+            outln!(
+                "{}, {}: ok",
+                count(specs.len() as u64, "spec", "specs"),
+                count(claims as u64, "claim", "claims")
+            );
             Ok(exit::OK)
         }
         Err(LoadError::Invalid { diagnostics }) => {
-            for d in &diagnostics {
-                eprintln!("{d}");
-            }
-            eprintln!("{} problem(s)", diagnostics.len());
+            let lines: Vec<String> = diagnostics.iter().map(ToString::to_string).collect();
+            report(lines.iter().map(String::as_str));
             Ok(exit::FAILED)
         }
         Err(e @ LoadError::Io { .. }) => {
             Err(anyhow::Error::new(e).context("cannot read the specs"))
         }
     }
+}
+
+/// Problems on stderr, escaped (a diagnostic may quote the spec), then
+/// their count.
+fn report<'a>(problems: impl ExactSizeIterator<Item = &'a str>) {
+    let n = problems.len();
+    for p in problems {
+        eprintln!("{}", escape_with(p, true));
+    }
+    eprintln!("{}", count(n as u64, "problem", "problems"));
 }
 
 /// What would make `mapspec docs` fail on specs that load: Markdown with no

@@ -2,13 +2,15 @@
 //! JSON or JUnit.
 
 use crate::exit;
+use crate::output::{count, escape, escape_with, out};
+use crate::run_text;
+use crate::signals::{self, Stop};
 use anyhow::Context;
-use mapspec_conformance::runner::{run_with, RunOptions};
-use mapspec_spec::results::{RunReport, Status, Summary};
+use mapspec_conformance::fixtures::cgroup::remove_leftovers;
+use mapspec_conformance::runner::{environment_problems, run_until, RunOptions};
+use mapspec_spec::results::{RunReport, Status};
 use mapspec_spec::LoadError;
-use owo_colors::{OwoColorize, Stream};
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::PathBuf;
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -48,57 +50,84 @@ fn is_root() -> bool {
 }
 
 pub fn main(a: Args) -> anyhow::Result<u8> {
-    if !is_root() {
-        eprintln!("mapspec run: must run as root: creating BPF maps needs CAP_BPF/CAP_SYS_ADMIN (try `sudo mapspec run`)");
-        return Ok(exit::ENV);
-    }
     let specs = match mapspec_spec::load_dir(&a.specs) {
         Ok(s) => s,
         Err(LoadError::Invalid { diagnostics }) => {
             for d in &diagnostics {
-                eprintln!("{d}");
+                eprintln!("{}", escape_with(&d.to_string(), true));
             }
             eprintln!("mapspec run: the specs are invalid (see `mapspec lint`)");
-            return Ok(exit::ENV);
+            return Ok(exit::FAILED);
         }
         Err(e) => return Err(anyhow::Error::new(e).context("cannot load the specs")),
     };
+    if specs.is_empty() {
+        eprintln!(
+            "mapspec run: no specs in {}: nothing to check (a spec directory holds maps/*.yaml)",
+            escape(&a.specs.display().to_string())
+        );
+        return Ok(exit::ENV);
+    }
     for m in &a.maps {
         let opts = RunOptions {
             only: vec![m.clone()],
             ..Default::default()
         };
         if !specs.iter().any(|s| opts.selects(s)) {
-            eprintln!("mapspec run: no spec for map type `{m}`");
+            eprintln!("mapspec run: no spec for map type `{}`", escape(m));
             return Ok(exit::ENV);
         }
+    }
+    if !is_root() {
+        eprintln!("mapspec run: must run as root: creating BPF maps needs CAP_BPF/CAP_SYS_ADMIN (try `sudo mapspec run`)");
+        return Ok(exit::ENV);
     }
     let opts = RunOptions {
         quick: a.quick,
         only: a.maps.clone(),
         timings: !a.no_timings,
     };
+    // From here on a signal stops the run between claims (see signals.rs).
+    let stop = Stop::install().context("cannot install the signal handlers")?;
+    let problems = environment_problems(&specs, &opts);
+    if !problems.is_empty() {
+        for p in &problems {
+            eprintln!("mapspec run: {p}");
+        }
+        return Ok(exit::ENV);
+    }
+    for p in remove_leftovers() {
+        eprintln!(
+            "mapspec run: removed {}, left by an earlier run that was killed",
+            escape(&p.display().to_string())
+        );
+    }
     let live = a.format == Format::Human && a.output.is_none();
     let mut current = String::new();
-    let report = run_with(&specs, &opts, |r| {
+    let report = run_until(&specs, &opts, stop.flag(), |r| {
         if live {
             if r.map_type != current {
                 current = r.map_type.clone();
-                println!(
-                    "{}",
-                    current.if_supports_color(Stream::Stdout, |t| t.bold())
-                );
+                out(&run_text::heading(&current));
             }
-            print_result(r);
+            out(&run_text::result_lines(r));
         }
     });
+    if let Some(sig) = stop.signal() {
+        eprintln!(
+            "mapspec run: stopped by {} after {}; no report written",
+            signals::name(sig),
+            count(report.results.len() as u64, "claim", "claims")
+        );
+        return Ok(signals::exit_code(sig));
+    }
     let text = match a.format {
         Format::Human => {
             if live {
-                print_summary(&report);
+                out(&run_text::summary(&report));
                 String::new()
             } else {
-                human(&report)
+                run_text::human(&report)
             }
         }
         Format::Json => report.to_json(),
@@ -112,7 +141,7 @@ pub fn main(a: Args) -> anyhow::Result<u8> {
     match &a.output {
         Some(path) => mapspec_safefs::write(path, text.as_bytes())?,
         None => {
-            std::io::stdout().write_all(text.as_bytes())?;
+            out(&text);
         }
     }
     let s = &report.summary;
@@ -121,108 +150,6 @@ pub fn main(a: Args) -> anyhow::Result<u8> {
     } else {
         exit::OK
     })
-}
-
-fn status_word(s: Status) -> String {
-    let w = format!("{:<5}", s.as_str().to_uppercase());
-    match s {
-        Status::Pass => w
-            .if_supports_color(Stream::Stdout, |t| t.green())
-            .to_string(),
-        Status::Fail => w.if_supports_color(Stream::Stdout, |t| t.red()).to_string(),
-        Status::Skip => w
-            .if_supports_color(Stream::Stdout, |t| t.yellow())
-            .to_string(),
-        Status::Error => w
-            .if_supports_color(Stream::Stdout, |t| t.magenta())
-            .to_string(),
-    }
-}
-
-fn result_lines(r: &mapspec_spec::results::ClaimResult) -> String {
-    let mut s = format!("  {} {}  {}\n", status_word(r.status), r.claim, r.text);
-    match r.status {
-        Status::Fail | Status::Error => {
-            s.push_str(&format!(
-                "        expected: {}\n        observed: {}\n",
-                r.expected, r.observed
-            ));
-        }
-        Status::Skip => {}
-        Status::Pass => {}
-    }
-    if let Some(reason) = &r.reason {
-        s.push_str(&format!("        ({reason})\n"));
-    }
-    if let Some(m) = &r.measurement {
-        s.push_str(&format!("        measured: {m}\n"));
-    }
-    s
-}
-
-fn print_result(r: &mapspec_spec::results::ClaimResult) {
-    print!("{}", result_lines(r));
-}
-
-fn summary_line(label: &str, s: &Summary) -> String {
-    format!(
-        "{label}: {} passed, {} failed, {} skipped, {} errors",
-        s.pass, s.fail, s.skip, s.error
-    )
-}
-
-fn per_type(report: &RunReport) -> BTreeMap<String, Summary> {
-    let mut m: BTreeMap<String, Vec<&mapspec_spec::results::ClaimResult>> = BTreeMap::new();
-    for r in &report.results {
-        m.entry(r.map_type.clone()).or_default().push(r);
-    }
-    m.into_iter().map(|(k, v)| (k, Summary::of(v))).collect()
-}
-
-fn print_summary(report: &RunReport) {
-    println!();
-    for (t, s) in per_type(report) {
-        println!("{}", summary_line(&t, &s));
-    }
-    let total = summary_line(
-        &format!(
-            "total on {} ({} CPUs)",
-            report.kernel.release, report.kernel.possible_cpus
-        ),
-        &report.summary,
-    );
-    let ok = report.summary.fail == 0 && report.summary.error == 0;
-    if ok {
-        println!("{}", total.if_supports_color(Stream::Stdout, |t| t.green()));
-    } else {
-        println!("{}", total.if_supports_color(Stream::Stdout, |t| t.red()));
-    }
-    if let Some(ms) = report.duration_ms {
-        println!("finished in {ms} ms");
-    }
-}
-
-fn human(report: &RunReport) -> String {
-    let mut s = String::new();
-    let mut current = String::new();
-    for r in &report.results {
-        if r.map_type != current {
-            current = r.map_type.clone();
-            s.push_str(&format!("{current}\n"));
-        }
-        s.push_str(&result_lines(r));
-    }
-    s.push('\n');
-    for (t, sum) in per_type(report) {
-        s.push_str(&summary_line(&t, &sum));
-        s.push('\n');
-    }
-    s.push_str(&summary_line(
-        &format!("total on {}", report.kernel.release),
-        &report.summary,
-    ));
-    s.push('\n');
-    s
 }
 
 fn junit(report: &RunReport) -> anyhow::Result<String> {

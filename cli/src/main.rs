@@ -5,7 +5,10 @@ mod cmd_docs;
 mod cmd_lint;
 mod cmd_matrix;
 mod cmd_run;
+mod output;
+mod run_text;
 mod runner_bin;
+mod signals;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -50,10 +53,15 @@ enum Cmd {
 }
 
 fn main() -> ExitCode {
+    output::install_panic_hook();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
-            let _ = e.print();
+            // --help and --version go to stdout, which may be closed or full.
+            if e.print().is_err() && !e.use_stderr() {
+                output::out(&e.render().to_string());
+            }
+            output::flush();
             return ExitCode::from(if e.use_stderr() { exit::ENV } else { exit::OK });
         }
     };
@@ -63,11 +71,56 @@ fn main() -> ExitCode {
         Cmd::Docs(a) => cmd_docs::main(a),
         Cmd::Matrix(a) => cmd_matrix::main(*a),
     };
+    output::flush();
     match r {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("mapspec: error: {e:#}");
+            eprintln!("mapspec: error: {}", output::escape_with(&chain(&e), true));
             ExitCode::from(exit::ENV)
         }
+    }
+}
+
+/// The error and its causes joined by ": ", each cause said once. An error
+/// type whose message already ends with its source's (`"cannot read {path}:
+/// {source}"` with a `#[source]`) would otherwise repeat the OS error text.
+fn chain(e: &anyhow::Error) -> String {
+    let mut s = String::new();
+    for cause in e.chain() {
+        let c = cause.to_string();
+        if s.is_empty() {
+            s = c;
+        } else if !s.ends_with(&c) {
+            s.push_str(": ");
+            s.push_str(&c);
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_cause_already_in_the_message_is_not_repeated() {
+        #[derive(Debug)]
+        struct Wrapped(std::io::Error);
+        impl std::fmt::Display for Wrapped {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(f, "cannot read /x: {}", self.0)
+            }
+        }
+        impl std::error::Error for Wrapped {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(&self.0)
+            }
+        }
+        let io = std::io::Error::from_raw_os_error(2);
+        let e = anyhow::Error::new(Wrapped(io)).context("cannot load the specs");
+        let s = super::chain(&e);
+        assert_eq!(s.matches("os error 2").count(), 1, "{s}");
+        assert!(
+            s.starts_with("cannot load the specs: cannot read /x: "),
+            "{s}"
+        );
     }
 }
