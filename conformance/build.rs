@@ -1,7 +1,7 @@
 //! Compiles `bpf/*.bpf.c` with clang for the BPF target and generates
 //! `$OUT_DIR/bpf_objects.rs`, which embeds every object with
 //! `include_bytes!`: the runner (and the static guest binary of the kernel
-//! matrix) needs no files at run time. See `src/progs.rs` for why we use
+//! matrix) needs no files at run time. See `src/sys/prog.rs` for why we use
 //! clang plus libbpf's object loader rather than libbpf-cargo skeletons.
 
 use std::env;

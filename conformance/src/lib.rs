@@ -1,11 +1,9 @@
 //! The live conformance runner: every claim of every spec, executed through
 //! bpf(2) on the running kernel.
 
-pub mod btf;
 pub mod exec;
 pub mod fixtures;
 pub mod kernel;
-pub mod progs;
 pub mod runner;
 pub mod sys;
 

@@ -43,7 +43,7 @@ fn programs_run_by(spec: &MapSpec) -> Vec<String> {
 
 #[test]
 fn program_list_matches_the_embedded_objects() {
-    let mut embedded = mapspec_conformance::progs::program_names();
+    let mut embedded = mapspec_conformance::sys::prog::program_names();
     embedded.sort();
     let mut listed: Vec<String> = PROGRAMS.iter().map(|s| s.to_string()).collect();
     listed.sort();

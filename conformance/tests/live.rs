@@ -232,6 +232,7 @@ fn root_refusal_check_stops_at_the_older_errno() {
     let program = |type_value: u32, key_size: u32| Program {
         type_value,
         percpu: false,
+        runner: Default::default(),
         attrs: CreateAttrs {
             key_size: Some(key_size),
             value_size: Some(8),

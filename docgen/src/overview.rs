@@ -86,7 +86,7 @@ pub fn build(specs: &[SpecFile], results: &Results) -> Result<Overview, DocError
                     .unwrap_or_else(|| situation.clone());
                 let out = match expect {
                     Outcome::Ok => "success".to_string(),
-                    Outcome::Err(e) => e.name().to_string(),
+                    other => other.name(),
                 };
                 let cells = flags.entry(flag_order(&f.names())).or_default();
                 let cell = match cells

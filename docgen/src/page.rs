@@ -236,7 +236,7 @@ fn attrs(a: &CreateAttrs) -> String {
         lit(&mut v, "numa_node", x.to_string());
     }
     if let Some(b) = &a.btf {
-        v.push(format!("BTF {}", rst::literal(b)));
+        v.push(format!("BTF {}", rst::literal(b.name())));
     }
     if let Some(m) = &a.inner_map {
         lit(&mut v, "inner_map", format!("map type {}", m.type_value));

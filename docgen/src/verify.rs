@@ -341,7 +341,7 @@ fn refusal_wording(spec: &MapSpec, claim: &Claim, kv: KernelVersion) -> String {
 pub fn outcome(o: mapspec_spec::Outcome) -> String {
     match o {
         mapspec_spec::Outcome::Ok => "success".into(),
-        mapspec_spec::Outcome::Err(e) => rst::literal(e.name()),
+        other => rst::literal(&other.name()),
     }
 }
 

@@ -45,6 +45,8 @@ impl ClaimKind {
 pub struct Program {
     pub type_value: u32,
     pub percpu: bool,
+    /// How the runner handles the type's objects (the spec's `runner`).
+    pub runner: crate::model::RunnerFacts,
     pub attrs: CreateAttrs,
     pub create_expect: Outcome,
     pub steps: Vec<Step>,
@@ -107,6 +109,7 @@ impl Claim {
             let program = Program {
                 type_value: self.program.type_value,
                 percpu: self.program.percpu,
+                runner: self.program.runner,
                 attrs,
                 create_expect: absent,
                 steps: Vec::new(),
@@ -275,6 +278,7 @@ impl MapSpec {
             Program {
                 type_value: self.type_value,
                 percpu: self.percpu,
+                runner: self.runner,
                 attrs: self.base.clone(),
                 create_expect: Outcome::Ok,
                 steps: vec![],
@@ -286,6 +290,7 @@ impl MapSpec {
             let program = Program {
                 type_value: self.type_value,
                 percpu: self.percpu,
+                runner: self.runner,
                 attrs: self.attrs_for(&meta.map),
                 create_expect: r.expect,
                 steps: vec![],
@@ -313,6 +318,7 @@ impl MapSpec {
             let program = Program {
                 type_value: self.type_value,
                 percpu: self.percpu,
+                runner: self.runner,
                 attrs: self.attrs_for(&sit_map.overlay(&meta.map)),
                 create_expect: Outcome::Ok,
                 steps,
@@ -340,6 +346,7 @@ impl MapSpec {
             let program = Program {
                 type_value: self.type_value,
                 percpu: self.percpu,
+                runner: self.runner,
                 attrs: self.attrs_for(&sit_map.overlay(&meta.map)),
                 create_expect: Outcome::Ok,
                 steps,
@@ -357,6 +364,7 @@ impl MapSpec {
             let program = Program {
                 type_value: self.type_value,
                 percpu: self.percpu,
+                runner: self.runner,
                 attrs: self.attrs_for(&meta.map),
                 create_expect: Outcome::Ok,
                 steps: s.steps.clone(),

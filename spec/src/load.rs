@@ -227,14 +227,10 @@ fn fixture_problems(d: &Datum) -> Vec<String> {
     }
 }
 
-/// Unknown BTF recipes and fixtures in create attributes.
+/// Unknown fixtures in create attributes.
 fn attrs_problems(a: &CreateAttrs) -> Vec<String> {
     let mut out = Vec::new();
-    if let Some(b) = &a.btf {
-        if !crate::names::BTF_RECIPES.contains(&b.as_str()) {
-            out.push(unknown_name("BTF recipe", b, crate::names::BTF_RECIPES));
-        }
-    }
+    // BTF recipes are an enum: serde refuses an unknown one.
     if let Some(d) = &a.inner_map_fd {
         out.extend(fixture_problems(d));
     }
@@ -326,7 +322,9 @@ fn validate_steps(
         for m in crate::bounds::step_problems(step) {
             ctx.at(&p, m);
         }
-        let _ = spec;
+        if let Some(m) = spec.runner.refuses(step) {
+            ctx.at(&p, m);
+        }
     }
 }
 

@@ -156,17 +156,18 @@ pub const SOCKET_FIXTURES: &[&str] = &[
     "tcp_reuseport",
 ];
 
-/// BTF recipes a spec may name in `btf:`; the runner builds them.
-/// `none` passes no BTF at all (to override a `btf` in `base`); `fd_only`
-/// passes a BTF object's fd without key or value type ids (struct_ops,
-/// whose value type comes from vmlinux through `vmlinux_value`).
-pub const BTF_RECIPES: &[&str] = &[
-    "spin_lock_value",
-    "int_key_value",
-    "int_key_only",
-    "fd_only",
-    "none",
-];
+symbolic!(
+    /// BTF recipes a spec may name in `btf:`; the runner builds them.
+    /// `none` passes no BTF at all (to override a `btf` in `base`); `fd_only`
+    /// passes a BTF object's fd without key or value type ids (struct_ops,
+    /// whose value type comes from vmlinux through `vmlinux_value`). The
+    /// numbers only order the table.
+    BtfRecipe, "BTF recipe", u8, {
+    spin_lock_value = 0, int_key_value = 1, int_key_only = 2, fd_only = 3, none = 4,
+});
+
+/// The names of [`BtfRecipe`].
+pub const BTF_RECIPES: &[&str] = BtfRecipe::NAMES;
 
 /// The result of one operation: success, or a specific errno.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -174,23 +175,31 @@ pub enum Outcome {
     #[default]
     Ok,
     Err(Errno),
+    /// An errno outside [`Errno`]'s table, kept as its number: the exact
+    /// errno is the product, so it is never rounded to a named one. Built
+    /// by [`Outcome::from_errno`], which never wraps a number the table
+    /// knows, so it never equals an `Err`.
+    Unknown(i32),
 }
 
 impl Outcome {
+    /// The outcome of a call that returns a negative errno on failure.
     pub fn from_ret(ret: i32) -> Outcome {
         if ret >= 0 {
             Outcome::Ok
         } else {
-            match Errno::from_value(-ret) {
-                Some(e) => Outcome::Err(e),
-                None => Outcome::Err(Errno::EIO),
-            }
+            Outcome::from_errno(ret.wrapping_neg())
         }
+    }
+    /// The outcome of a failure with errno `e` (a positive number).
+    pub fn from_errno(e: i32) -> Outcome {
+        Errno::from_value(e).map_or(Outcome::Unknown(e), Outcome::Err)
     }
     pub fn name(self) -> String {
         match self {
             Outcome::Ok => "ok".into(),
             Outcome::Err(e) => e.name().into(),
+            Outcome::Unknown(n) => format!("errno {n}"),
         }
     }
     pub fn is_ok(self) -> bool {
@@ -215,6 +224,10 @@ impl<'de> Deserialize<'de> for Outcome {
         let s = String::deserialize(d)?;
         if s == "ok" {
             return Ok(Outcome::Ok);
+        }
+        // `errno N`, as an unknown errno prints, reads back as itself.
+        if let Some(n) = s.strip_prefix("errno ").and_then(|n| n.parse().ok()) {
+            return Ok(Outcome::from_errno(n));
         }
         match Errno::from_name(&s) {
             Some(e) => Ok(Outcome::Err(e)),
@@ -251,6 +264,21 @@ mod tests {
         assert_eq!(Errno::ENOTSUPP.value(), 524);
         assert_eq!(Errno::EOPNOTSUPP.value(), 95);
         assert_eq!(Outcome::from_ret(-524), Outcome::Err(Errno::ENOTSUPP));
+    }
+
+    #[test]
+    fn an_unknown_errno_is_recorded_as_its_number() {
+        // 133 is EHWPOISON: a real errno that the table does not name.
+        let o = Outcome::from_ret(-133);
+        assert_eq!(o, Outcome::Unknown(133));
+        assert_eq!(o.to_string(), "errno 133");
+        assert!(Errno::ALL.iter().all(|e| o != Outcome::Err(*e)));
+        assert_ne!(o, Outcome::Err(Errno::EIO));
+        // A number the table knows is never wrapped as unknown.
+        assert_eq!(Outcome::from_errno(5), Outcome::Err(Errno::EIO));
+        let back: Outcome = serde_json::from_str(&serde_json::to_string(&o).unwrap()).unwrap();
+        assert_eq!(back, o);
+        assert_eq!(Outcome::from_ret(i32::MIN), Outcome::Unknown(i32::MIN));
     }
 
     #[test]

@@ -1,0 +1,102 @@
+//! What one check accumulates while it runs (the evidence, the objects it
+//! keeps alive), and the one rule that judges an operation's outcome.
+
+use super::print::Aliases;
+use super::verdict::{Flow, Mismatch, Stop};
+use crate::fixtures::Fixtures;
+use crate::sys::btf::LoadedBtf;
+use crate::sys::map::Mapping;
+use mapspec_spec::Outcome;
+
+/// The state of one check. Fields drop in order: the BTF object, then the
+/// fixtures, then the mappings, all after the claim's map.
+pub struct Context {
+    /// Names for the numbers the kernel chose (ids, cookies).
+    pub aliases: Aliases,
+    /// One line per syscall: what was asked and what the kernel said.
+    pub trace: Vec<String>,
+    /// The spec's expectations for the decisive operations.
+    pub expected: Vec<String>,
+    pub measurement: Option<serde_json::Value>,
+    /// The BTF object the claim's map was created with.
+    pub btf: Option<LoadedBtf>,
+    pub fixtures: Fixtures,
+    /// Mappings an `mmap` step keeps until the check ends.
+    pub mappings: Vec<Mapping>,
+    /// On a refusal check: the older outcome, accepted from any operation.
+    refusal: Option<Outcome>,
+}
+
+impl Context {
+    pub fn new(refusal: Option<Outcome>) -> Context {
+        Context {
+            aliases: Aliases::default(),
+            trace: Vec::new(),
+            expected: Vec::new(),
+            measurement: None,
+            btf: None,
+            fixtures: Fixtures::default(),
+            mappings: Vec::new(),
+            refusal,
+        }
+    }
+
+    /// Record operation `what` and judge its outcome: every step family,
+    /// in userspace or kernel side, goes through this one rule.
+    pub fn check(&mut self, what: String, expect: Outcome, got: Outcome) -> Flow {
+        self.trace.push(format!("{what} -> {got}"));
+        self.expected.push(format!("{what} -> {expect}"));
+        match self.refusal {
+            // A refusal check: this kernel refuses, at this operation or an
+            // earlier one (e.g. BPF_MAP_CREATE rejects a newer flag), with
+            // the older errno the spec gives. Nothing after it can run, and
+            // the values a successful call would have returned are not
+            // there to compare.
+            Some(r) if r != Outcome::Ok && got == r => {
+                self.trace
+                    .push(format!("{what} shows the older outcome {got}"));
+                Err(Stop::Refused)
+            }
+            _ if expect == got => Ok(()),
+            _ => Err(Mismatch::at(&what, expect, got).into()),
+        }
+    }
+
+    /// Judge a statistical count against the spec's bounds: `count` is
+    /// (the number, its unit, out of how many), e.g. `(3, "lost", Some(N))`.
+    pub fn bounds(
+        &mut self,
+        what: &str,
+        count: (u64, &str, Option<u64>),
+        at_least: Option<u64>,
+        at_most: Option<u64>,
+    ) -> Flow {
+        let (n, unit, of) = count;
+        let observed = match of {
+            Some(total) => format!("{n} {unit} of {total}"),
+            None => format!("{n} {unit}"),
+        };
+        for (bound, holds, words) in [
+            (at_most, at_most.is_none_or(|m| n <= m), "at most"),
+            (at_least, at_least.is_none_or(|m| n >= m), "at least"),
+        ] {
+            let Some(b) = bound else { continue };
+            self.expected.push(format!("{what}: {words} {b} {unit}"));
+            if !holds {
+                return Err(Mismatch::at(what, format!("{words} {b} {unit}"), observed).into());
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A statistical count in words that do not change from run to run while
+/// the verdict does not: the counts themselves go to the measurement.
+pub fn bound_met(n: u64, unit: &str, at_least: Option<u64>, at_most: Option<u64>) -> String {
+    match (at_least, at_most) {
+        (Some(min), _) if n >= min => format!("at least {min} {unit}"),
+        (_, Some(max)) if n <= max => format!("at most {max} {unit}"),
+        (None, None) => format!("{unit} counted, no bound"),
+        _ => "bound not met".to_string(),
+    }
+}
