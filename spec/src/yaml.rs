@@ -10,7 +10,7 @@
 //! would create, and records where each node starts. serde_yaml only sees
 //! text that passed. Swapping the backend means changing this file only.
 
-use granit_parser::{Event, Options, Parser, Span};
+use granit_parser::{ErrorKind, Event, Options, Parser, Span};
 use serde::de::DeserializeOwned;
 use serde_yaml as backend;
 use std::collections::HashMap;
@@ -260,7 +260,13 @@ fn scan(src: &str, limits: &Limits) -> Result<Positions, YamlError> {
     for item in Parser::new_from_str_with_options(src, options) {
         let (ev, span) = item.map_err(|e| {
             let m = e.marker();
-            error_at(m.line().max(1), m.col() + 1, e.info())
+            let message = match e.kind() {
+                ErrorKind::RecursionLimitExceeded => {
+                    format!("nested more than {} levels deep", limits.depth)
+                }
+                _ => e.info(),
+            };
+            error_at(m.line().max(1), m.col() + 1, message)
         })?;
         let m = mk(&span);
         match &ev {
