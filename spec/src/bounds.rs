@@ -13,6 +13,8 @@ pub const MAX_BUDGET_MS: u64 = 10_000;
 pub const MAX_REPEAT: u32 = 10_000_000;
 /// Threads a kernel-side step starts (2).
 pub const MAX_THREADS: u32 = 64;
+/// The CPU a step pins its thread to (1): a `cpu_set_t` holds 1024.
+pub const MAX_CPU: u32 = 1023;
 /// Elements one step writes or reads: a `fill`, a batch buffer, given or
 /// taken from `max_entries` (4,096).
 pub const MAX_ELEMENTS: u64 = 1 << 20;
@@ -53,6 +55,9 @@ pub fn step_problems(step: &Step) -> Vec<String> {
                 o.threads.unwrap_or(1).into(),
                 MAX_THREADS.into(),
             ));
+            if let Some(c) = o.cpu {
+                out.push(over("cpu", c.into(), MAX_CPU.into()));
+            }
         }
         Step::Fill(o) => {
             out.push(over("fill start", o.start, MAX_FILL_START));

@@ -189,6 +189,20 @@ fn huge_repeat_and_threads_refused_by_lint() {
 }
 
 #[test]
+fn cpu_past_a_cpu_set_refused_by_lint() {
+    // libc's CPU_SET panics past 1024 CPUs: the run would abort.
+    const PERCPU: &str = include_str!("../maps/percpu_array.yaml");
+    let src = PERCPU.replacen("cpu: 1,", "cpu: 4096,", 1);
+    assert_ne!(src, PERCPU);
+    let d = lint_as("spec/maps/percpu_array.yaml", &src);
+    assert!(
+        has(&d, "cpu 4096 is more than the limit of 1023"),
+        "{}",
+        show(&d)
+    );
+}
+
+#[test]
 fn fill_of_a_huge_map_refused_by_lint() {
     // `fill: {}` inserts max_entries elements.
     let src = HASH.replacen("  max_entries: ", "  max_entries: 4000000000 #", 1);
