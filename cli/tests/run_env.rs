@@ -110,6 +110,14 @@ fn root_env_run_without_cap_net_admin_is_exit_2_naming_it() {
     );
 }
 
+/// Every run removes the leftovers of dead processes, including those a
+/// test plants, so the tests that run the suite take turns.
+static RUNS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    RUNS.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// The cgroup v2 hierarchy's mount point, as the runner finds it.
 fn cgroup_root() -> PathBuf {
     let info = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
@@ -158,31 +166,77 @@ fn start_run(args: &[&str]) -> (Child, BufReader<std::process::ChildStdout>) {
     (child, stdout)
 }
 
-/// A full run (statistical checks included: many seconds), sent `sig`
-/// right after the first claim of the first cgroup map type, while the
-/// cgroup checks go on. Returns how it ended and its pid.
-fn signal_during_cgroup_checks(sig: i32) -> (Output, u32) {
-    let (child, mut stdout) = start_run(&["run"]);
-    let pid = child.id();
-    let mut seen = false;
-    let mut line = String::new();
-    while stdout.read_line(&mut line).unwrap() > 0 {
-        if line.starts_with("BPF_MAP_TYPE_CGROUP") {
-            seen = true;
-        } else if seen && line.starts_with("  ") {
-            // SAFETY: signalling our own child.
+/// A run of the cgroup map types, sent `sig` while one of its claims holds
+/// a cgroup: the moment a run that dies on the spot leaves it behind. A
+/// claim holds its cgroup for a millisecond or less, so the run goes under
+/// strace, which holds every mkdir for 0.3 s after it made the directory.
+/// Returns how it ended and the run's pid.
+fn signal_while_a_cgroup_exists(sig: i32) -> (Output, u32) {
+    let tracer = Command::new("strace")
+        .args([
+            "-f",
+            "-qq",
+            "-o",
+            "/dev/null",
+            "-e",
+            "trace=mkdir,mkdirat",
+            "-e",
+            "inject=mkdir,mkdirat:delay_exit=300000",
+            bin(),
+            "run",
+            "--map",
+            "cgroup_array",
+            "--map",
+            "cgrp_storage",
+        ])
+        .current_dir(repo())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("strace runs (scripts/setup.sh installs it)");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let children = format!("/proc/{0}/task/{0}/children", tracer.id());
+    let pid: u32 = loop {
+        // strace also forks short-lived children of its own to probe
+        // ptrace features: the run is the one that became mapspec.
+        let c = std::fs::read_to_string(&children).unwrap_or_default();
+        let run = c.split_whitespace().find(|p| {
+            std::fs::read_to_string(format!("/proc/{p}/comm")).is_ok_and(|n| n == "mapspec\n")
+        });
+        if let Some(p) = run {
+            break p.parse().unwrap();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "strace started nothing"
+        );
+    };
+    // mapspec-<pid>-0 may be the check that a cgroup can be made at all,
+    // before the first claim: wait for a claim's.
+    let root = cgroup_root();
+    let names: Vec<PathBuf> = (1..256)
+        .map(|n| root.join(format!("mapspec-{pid}-{n}")))
+        .collect();
+    loop {
+        if names.iter().any(|p| p.exists()) {
+            // SAFETY: signalling our own grandchild.
             unsafe { libc::kill(pid as i32, sig) };
             break;
         }
-        line.clear();
+        assert!(
+            std::path::Path::new(&format!("/proc/{pid}")).exists()
+                && std::time::Instant::now() < deadline,
+            "never saw a cgroup of the run"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
     }
-    assert!(seen, "the run printed no cgroup map type");
-    (finish(child, stdout), pid)
+    (finish(tracer, std::io::empty()), pid)
 }
 
 #[test]
 fn root_signal_sigint_stops_the_run_with_130_and_leaves_no_cgroup() {
-    let (out, pid) = signal_during_cgroup_checks(libc::SIGINT);
+    let _turn = one_at_a_time();
+    let (out, pid) = signal_while_a_cgroup_exists(libc::SIGINT);
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(130), "stderr:\n{stderr}");
     assert!(stderr.contains("stopped by SIGINT"), "{stderr}");
@@ -191,6 +245,7 @@ fn root_signal_sigint_stops_the_run_with_130_and_leaves_no_cgroup() {
 
 #[test]
 fn root_signal_sigterm_stops_the_run_with_143_and_saves_nothing() {
+    let _turn = one_at_a_time();
     let d = tempfile::tempdir().unwrap();
     let save = d.path().join("saved.json");
     std::fs::write(&save, "earlier results\n").unwrap();
@@ -222,6 +277,7 @@ fn dead_pid() -> u32 {
 
 #[test]
 fn root_signal_a_later_run_removes_what_a_killed_run_left() {
+    let _turn = one_at_a_time();
     let root = cgroup_root();
     let dead = dead_pid();
     let left = root.join(format!("mapspec-{dead}-0"));
@@ -248,7 +304,10 @@ fn root_signal_a_later_run_removes_what_a_killed_run_left() {
     let _ = std::fs::remove_dir(&in_use);
     let _ = std::fs::remove_dir(&other);
     let _ = std::fs::remove_dir(&left);
-    let _ = Command::new("umount").arg(&mnt).status();
+    let _ = Command::new("umount")
+        .arg(&mnt)
+        .stderr(Stdio::null())
+        .status();
     let _ = std::fs::remove_dir(&mnt);
     let _ = live.kill();
     let _ = live.wait();
@@ -263,7 +322,8 @@ fn root_signal_a_later_run_removes_what_a_killed_run_left() {
 
 #[test]
 fn root_signal_sigkill_mid_run_then_a_later_run_leaves_no_cgroup() {
-    let (_, pid) = signal_during_cgroup_checks(libc::SIGKILL);
+    let _turn = one_at_a_time();
+    let (_, pid) = signal_while_a_cgroup_exists(libc::SIGKILL);
     let out = mapspec(&["run", "--quick", "--map", "hash"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert_eq!(cgroups_of(pid), Vec::<String>::new());
