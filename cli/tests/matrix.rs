@@ -116,6 +116,11 @@ fn qemu_matrix_keeps_the_good_kernels_results_when_one_kernel_is_broken() {
     let d = tempfile::tempdir().unwrap();
     let kernels = matrix_with_a_broken_kernel(d.path());
     let out_dir = d.path().join("results");
+    // Files mapspec did not write survive a full run (only results files
+    // of kernels no longer locked are stale).
+    std::fs::create_dir(&out_dir).unwrap();
+    std::fs::write(out_dir.join("package.json"), "{\"name\": \"x\"}").unwrap();
+    std::fs::write(out_dir.join("x.json"), "not a results file").unwrap();
     let out = matrix()
         .args(["--timeout", "60", "--kernels"])
         .arg(&kernels)
@@ -128,13 +133,19 @@ fn qemu_matrix_keeps_the_good_kernels_results_when_one_kernel_is_broken() {
     assert_eq!(out.status.code(), Some(1), "stderr:\n{stderr}");
     assert!(stderr.contains("kernel junk"), "stderr:\n{stderr}");
     assert!(stderr.contains("console log"), "stderr:\n{stderr}");
-    let files: Vec<String> = std::fs::read_dir(&out_dir)
+    let mut files: Vec<String> = std::fs::read_dir(&out_dir)
         .into_iter()
         .flatten()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(files.len(), 1, "{files:?}");
+    files.sort();
+    assert_eq!(files.len(), 3, "{files:?}");
+    assert_eq!(files[1..], ["package.json", "x.json"], "{files:?}");
     assert!(files[0].starts_with("6.1.0-"), "{files:?}");
+    assert_eq!(
+        std::fs::read_to_string(out_dir.join("x.json")).unwrap(),
+        "not a results file"
+    );
     let report: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out_dir.join(&files[0])).unwrap()).unwrap();
     assert!(report["summary"]["pass"].as_u64().unwrap() > 0);
