@@ -4,7 +4,8 @@
 //! in well under a second each, without booting anything.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
 
 use mapspec_kernel_matrix::protocol::{claim_line, frame, qemu_exit_code, GUEST_OK};
 use mapspec_spec::results::{KernelInfo, RunReport, Summary};
@@ -32,6 +33,8 @@ done
 cat "$d/console-$n" > "$console"
 [ -f "$d/results-$n" ] && cat "$d/results-$n" > "$results"
 [ -f "$d/stderr-$n" ] && cat "$d/stderr-$n" >&2
+echo $$ > "$d/pid-$n"
+if [ "$(cat "$d/exit-$n")" = hang ]; then while :; do sleep 0.1; done; fi
 exit $(cat "$d/exit-$n")
 "#;
 
@@ -98,7 +101,7 @@ impl Fake {
     }
 
     /// What boot `n` (from 1) shows.
-    fn boot(&self, n: u32, console: &str, results: Option<&[u8]>, exit: i32) {
+    fn boot(&self, n: u32, console: &str, results: Option<&[u8]>, exit: impl ToString) {
         let b = self.path("boots");
         std::fs::write(b.join(format!("console-{n}")), console).unwrap();
         if let Some(r) = results {
@@ -108,8 +111,12 @@ impl Fake {
     }
 
     fn run(&self) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_mapspec"))
-            .arg("matrix")
+        self.command().output().unwrap()
+    }
+
+    fn command(&self) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_mapspec"));
+        c.arg("matrix")
             .arg("--kernels")
             .arg(self.path("kernels.yaml"))
             .arg("--out")
@@ -122,9 +129,8 @@ impl Fake {
             .arg(self.path("specs"))
             .env("XDG_CACHE_HOME", self.path("cache"))
             .env("FAKE_QEMU_DIR", self.path("boots"))
-            .current_dir(top())
-            .output()
-            .unwrap()
+            .current_dir(top());
+        c
     }
 
     fn results(&self) -> Vec<String> {
@@ -309,4 +315,67 @@ fn matrix_with_a_qemu_that_runs_but_fails_does_not_call_it_missing() {
         stderr.contains("`/bin/false --version` exited with status 1"),
         "stderr:\n{stderr}"
     );
+}
+
+/// A guest that hangs, and the user gives up: SIGINT (Ctrl-C) and SIGHUP
+/// (the terminal closed) stop the run at once with the shell's exit codes,
+/// the qemu gone, no temporary directory left, nothing written.
+#[test]
+fn matrix_sigint_and_sighup_stop_a_hanging_guest_cleanly() {
+    for (sig, name, code) in [(libc::SIGINT, "SIGINT", 130), (libc::SIGHUP, "SIGHUP", 129)] {
+        let f = Fake::new();
+        f.boot(1, "[    0.0] Linux version junk\r\n", None, "hang");
+        let tmp = f.path("tmp");
+        std::fs::create_dir(&tmp).unwrap();
+        let mut child = f
+            .command()
+            .env("TMPDIR", &tmp)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let pid_file = f.path("boots/pid-1");
+        let fake = wait(Duration::from_secs(20), || {
+            std::fs::read_to_string(&pid_file)
+                .ok()?
+                .trim()
+                .parse::<i32>()
+                .ok()
+        })
+        .expect("the fake qemu started");
+        // SAFETY: kill(2) on the child this test started.
+        unsafe { libc::kill(child.id() as i32, sig) };
+        let status = wait(Duration::from_secs(5), || child.try_wait().unwrap());
+        let alive = std::path::Path::new(&format!("/proc/{fake}")).exists();
+        // SAFETY: the fake qemu of this test, should it have survived.
+        unsafe { libc::kill(fake, libc::SIGKILL) };
+        let _ = child.kill();
+        let stderr = std::io::read_to_string(child.stderr.take().unwrap()).unwrap();
+        assert_eq!(
+            status.and_then(|s| s.code()),
+            Some(code),
+            "{name}: stderr:\n{stderr}"
+        );
+        assert!(
+            stderr.contains(&format!("interrupted by {name}")),
+            "stderr:\n{stderr}"
+        );
+        assert!(!alive, "{name}: the fake qemu outlived the run");
+        let left: Vec<_> = std::fs::read_dir(&tmp).unwrap().flatten().collect();
+        assert!(left.is_empty(), "{name}: temporary files left: {left:?}");
+        let runs = f.path("cache/mapspec/kernels/runs");
+        assert!(!runs.exists(), "{name}: {} left", runs.display());
+        assert!(f.results().is_empty());
+    }
+}
+
+fn wait<T>(limit: Duration, mut f: impl FnMut() -> Option<T>) -> Option<T> {
+    let t0 = std::time::Instant::now();
+    while t0.elapsed() < limit {
+        if let Some(v) = f() {
+            return Some(v);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    None
 }

@@ -108,7 +108,7 @@ pub fn probe_kvm(
     if let Err(e) = std::fs::write(&image, probe_image()) {
         return Ok(Err(format!("cannot write {}: {e}", image.display())));
     }
-    Ok(run_probe(qemu, &image, timeout, stop)?)
+    run_probe(qemu, &image, timeout, stop)
 }
 
 fn run_probe(
