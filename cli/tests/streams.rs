@@ -131,3 +131,12 @@ fn root_stream_run_to_a_full_disk_is_exit_2() {
         "run", "--quick", "--map", "hash", "--format", "json",
     ]));
 }
+
+#[test]
+fn stream_a_println_elsewhere_is_no_panic_either() {
+    // `docs` still prints with println!: the panic hook takes over there.
+    let out = to_dev_full(&["docs", "--check"]);
+    assert_full_disk_error(&out);
+    let out = into_closed_pipe(&["docs", "--check"]);
+    assert_quiet_sigpipe(&out);
+}
