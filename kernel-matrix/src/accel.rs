@@ -105,8 +105,8 @@ pub fn probe_kvm(
         Err(e) => return Ok(Err(format!("no temporary directory for the probe: {e}"))),
     };
     let image = dir.path().join("probe.mb");
-    if let Err(e) = std::fs::write(&image, probe_image()) {
-        return Ok(Err(format!("cannot write {}: {e}", image.display())));
+    if let Err(e) = mapspec_safefs::write(&image, &probe_image()) {
+        return Ok(Err(e.to_string()));
     }
     run_probe(qemu, &image, timeout, stop)
 }
