@@ -312,6 +312,18 @@ fn write_direct(path: &Path, contents: &[u8], append: bool) -> Result<(), Error>
     f.flush().map_err(io("write"))
 }
 
+/// A temporary file: a new file or nothing. `O_EXCL` fails on anything
+/// already at the name, a planted symlink included (tempfile then tries
+/// another random name), and `O_NOFOLLOW` says the same in the flags.
+fn open_temp(p: &Path, mode: u32) -> std::io::Result<File> {
+    OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(p)
+}
+
 /// The atomic replace of a regular file (or creation of a new one).
 fn replace(target: &Path, contents: &[u8], old: Option<&std::fs::Metadata>) -> Result<(), Error> {
     use std::os::unix::fs::MetadataExt;
@@ -334,14 +346,7 @@ fn replace(target: &Path, contents: &[u8], old: Option<&std::fs::Metadata>) -> R
         .prefix(&prefix)
         .suffix(".tmp")
         .rand_bytes(12)
-        .make_in(dir, |p| {
-            OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(mode)
-                .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-                .open(p)
-        })
+        .make_in(dir, |p| open_temp(p, mode))
         .map_err(|source| Error::Io {
             op: "create a temporary file in",
             path: dir.into(),
@@ -381,6 +386,24 @@ fn replace(target: &Path, contents: &[u8], old: Option<&std::fs::Metadata>) -> R
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_temporary_file_is_never_opened_through_a_symlink() {
+        let d = tempfile::tempdir().unwrap();
+        let victim = d.path().join("victim");
+        std::fs::write(&victim, "precious").unwrap();
+        let planted = d.path().join(".out.json.abcdefabcdef.tmp");
+        std::os::unix::fs::symlink(&victim, &planted).unwrap();
+        let e = open_temp(&planted, 0o666).unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::AlreadyExists, "{e}");
+        // Dangling, too: O_CREAT alone would create the symlink's target.
+        let dangling = d.path().join(".out.json.000000000000.tmp");
+        std::os::unix::fs::symlink(d.path().join("created"), &dangling).unwrap();
+        assert!(open_temp(&dangling, 0o666).is_err());
+        assert!(!d.path().join("created").exists());
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+        assert!(open_temp(&d.path().join("fresh"), 0o666).is_ok());
+    }
 
     #[test]
     fn names_from_data_are_checked() {
