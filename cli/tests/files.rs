@@ -142,7 +142,8 @@ fn specs_option_is_the_same_in_every_subcommand() {
 }
 
 /// `run --output` through a symlink writes the symlink's target and keeps
-/// the symlink; `--output /dev/null` leaves /dev/null a device. (Needs root
+/// the symlink; `--output /dev/null` leaves /dev/null a device; `-` is
+/// standard output. (Needs root
 /// and bpf(2): `run` creates maps.)
 #[test]
 fn root_run_output_through_a_symlink_and_to_dev_null() {
@@ -182,6 +183,13 @@ fn root_run_output_through_a_symlink_and_to_dev_null() {
         .unwrap()
         .file_type()
         .is_char_device());
+
+    // `-` is standard output, not a file named `-`.
+    let r = run("-");
+    assert!(matches!(r.status.code(), Some(0 | 1)), "{}", text(&r));
+    let report: serde_json::Value = serde_json::from_slice(&r.stdout).unwrap();
+    assert_eq!(report["format_version"], 1);
+    assert!(!root().join("-").exists());
 }
 
 /// A missing directory in `--output` is a usage error, not something to
