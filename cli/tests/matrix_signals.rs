@@ -142,6 +142,11 @@ fn qemu_sigterm_mid_boot_kills_qemu_removes_temp_dirs_and_exits_143() {
         stderr.contains("interrupted by SIGTERM"),
         "stderr:\n{stderr}"
     );
+    // --accel auto, the default, said which accelerator and why first.
+    assert!(
+        stderr.contains("accel: tcg, since ") || stderr.contains("accel: kvm, since "),
+        "stderr:\n{stderr}"
+    );
     let gone = wait_until(Duration::from_secs(2), || {
         Some(()).filter(|_| guests_under(&tmp).is_empty())
     });

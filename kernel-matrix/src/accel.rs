@@ -35,7 +35,8 @@ impl std::str::FromStr for Choice {
 /// second, most of it qemu's own start.
 pub const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
 
-/// The accelerator to boot with, and why (None when the user chose it).
+/// The accelerator to boot with, and why (None when the user chose it):
+/// the line `accel: tcg, since ...` completes the sentence.
 pub fn resolve(
     choice: Choice,
     qemu: &str,
@@ -52,7 +53,10 @@ pub fn resolve(
                     took.as_secs_f64()
                 )),
             ),
-            Err(why) => (Accel::Tcg, Some(format!("{why}; `--accel kvm` forces KVM"))),
+            Err(why) => (
+                Accel::Tcg,
+                Some(format!("{why} (`--accel kvm` forces KVM)")),
+            ),
         }),
     }
 }
@@ -97,6 +101,17 @@ pub fn probe_kvm(
     {
         return Ok(Err(format!("/dev/kvm cannot be opened: {e}")));
     }
+    probe(qemu, Accel::Kvm, timeout, stop)
+}
+
+/// The probe boot itself, under any accelerator (a test runs it under
+/// TCG: a probe that never works would silently mean TCG everywhere).
+pub fn probe(
+    qemu: &str,
+    accel: Accel,
+    timeout: Duration,
+    stop: &AtomicUsize,
+) -> Result<Result<Duration, String>, MatrixError> {
     let dir = match tempfile::Builder::new()
         .prefix("mapspec-kvm-probe-")
         .tempdir()
@@ -108,19 +123,21 @@ pub fn probe_kvm(
     if let Err(e) = mapspec_safefs::write(&image, &probe_image()) {
         return Ok(Err(e.to_string()));
     }
-    run_probe(qemu, &image, timeout, stop)
+    run_probe(qemu, accel, &image, timeout, stop)
 }
 
 fn run_probe(
     qemu: &str,
+    accel: Accel,
     image: &Path,
     timeout: Duration,
     stop: &AtomicUsize,
 ) -> Result<Result<Duration, String>, MatrixError> {
+    let what = accel.as_str().to_uppercase();
     let mut cmd = Command::new(qemu);
     cmd.args([
         "-accel",
-        "kvm",
+        accel.as_str(),
         "-m",
         "16M",
         "-nodefaults",
@@ -136,7 +153,7 @@ fn run_probe(
     let start = Instant::now();
     let mut child = match cmd.spawn() {
         Ok(c) => c,
-        Err(e) => return Ok(Err(format!("cannot start {qemu}: {e}"))),
+        Err(e) => return Ok(Err(format!("{qemu} could not be started: {e}"))),
     };
     loop {
         match child.try_wait() {
@@ -155,11 +172,13 @@ fn run_probe(
                     Ok(took)
                 } else {
                     let last = stderr.lines().last().unwrap_or("no message").trim();
-                    Err(format!("a probe boot under KVM failed ({status}: {last})"))
+                    Err(format!(
+                        "a probe boot under {what} failed ({status}: {last})"
+                    ))
                 });
             }
             Ok(None) => {}
-            Err(e) => return Ok(Err(format!("cannot wait for the probe: {e}"))),
+            Err(e) => return Ok(Err(format!("the probe could not be waited for: {e}"))),
         }
         let signal = stop.load(Ordering::Relaxed);
         if signal != 0 || start.elapsed() >= timeout {
@@ -171,9 +190,13 @@ fn run_probe(
                 });
             }
             return Ok(Err(format!(
-                "a probe boot under KVM did not finish within {} s (/dev/kvm is there, but \
-                 guests hang under it)",
-                timeout.as_secs()
+                "a probe boot under {what} did not finish within {} s{}",
+                timeout.as_secs(),
+                if accel == Accel::Kvm {
+                    ": /dev/kvm is there, but guests hang under it"
+                } else {
+                    ""
+                }
             )));
         }
         std::thread::sleep(Duration::from_millis(20));

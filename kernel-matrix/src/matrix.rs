@@ -182,7 +182,7 @@ pub fn run_until(opts: &Options, stop: &AtomicUsize) -> Result<Outcome, MatrixEr
     let (accel, why) = accel?;
     let archive = archive?;
     if let Some(why) = why {
-        note(format!("accel: {} ({why})", accel.as_str()));
+        note(format!("accel: {}, since {why}", accel.as_str()));
     }
     mapspec_safefs::write_io(&initrd, &archive, Default::default()).map_err(|source| {
         MatrixError::Io {

@@ -7,8 +7,10 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use mapspec_kernel_matrix::config::{self, KernelsFile, LockFile};
+use std::sync::atomic::AtomicUsize;
+
 use mapspec_kernel_matrix::qemu::{self, Accel, Boot};
-use mapspec_kernel_matrix::{fetch, initramfs, MatrixError};
+use mapspec_kernel_matrix::{accel, fetch, initramfs, MatrixError};
 
 const QEMU: &str = "qemu-system-x86_64";
 
@@ -130,4 +132,54 @@ fn qemu_hung_guest_is_killed_at_the_timeout() {
         msg.contains("killed after 12 s") || msg.contains("within 12 s"),
         "{msg}"
     );
+}
+
+/// The probe guest of `--accel auto` boots and exits as KVM would have to
+/// make it: were it broken, auto would mean TCG everywhere, silently.
+#[test]
+fn qemu_accel_probe_guest_exits_as_expected_under_tcg() {
+    qemu::check_qemu(QEMU).expect("this test needs qemu-system-x86_64");
+    let stop = AtomicUsize::new(0);
+    let r = accel::probe(QEMU, Accel::Tcg, Duration::from_secs(10), &stop).unwrap();
+    assert!(r.is_ok(), "{r:?}");
+}
+
+/// `--accel auto` decides within its bound, says why, and takes TCG
+/// without a usable /dev/kvm (this machine has one on which guests hang).
+#[test]
+fn qemu_accel_auto_decides_within_a_few_seconds() {
+    qemu::check_qemu(QEMU).expect("this test needs qemu-system-x86_64");
+    let stop = AtomicUsize::new(0);
+    let t0 = Instant::now();
+    let (chosen, why) = accel::resolve(accel::Choice::Auto, QEMU, &stop).unwrap();
+    let took = t0.elapsed();
+    let why = why.expect("auto says why");
+    assert!(
+        took < accel::PROBE_TIMEOUT + Duration::from_secs(2),
+        "{took:?}: {why}"
+    );
+    match chosen {
+        Accel::Kvm => assert!(why.contains("finished in"), "{why}"),
+        Accel::Tcg => assert!(why.contains("KVM") || why.contains("/dev/kvm"), "{why}"),
+    }
+    if !Path::new("/dev/kvm").exists() {
+        assert_eq!(chosen, Accel::Tcg, "{why}");
+    }
+    // The user's choice is taken as it is, without a probe.
+    let (fixed, why) = accel::resolve(accel::Choice::Tcg, QEMU, &stop).unwrap();
+    assert_eq!((fixed, why), (Accel::Tcg, None));
+}
+
+/// A signal during the probe ends it at once.
+#[test]
+fn qemu_accel_probe_stops_on_a_signal() {
+    qemu::check_qemu(QEMU).expect("this test needs qemu-system-x86_64");
+    let stop = AtomicUsize::new(15);
+    let t0 = Instant::now();
+    let r = accel::probe(QEMU, Accel::Tcg, Duration::from_secs(10), &stop);
+    assert!(
+        matches!(r, Err(MatrixError::Interrupted { signal: 15 })),
+        "{r:?}"
+    );
+    assert!(t0.elapsed() < Duration::from_secs(2));
 }
