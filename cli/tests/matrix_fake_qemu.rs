@@ -215,6 +215,12 @@ fn matrix_panic_whose_retry_passes_keeps_its_log_naming_claim_and_retry() {
         kept.contains("Kernel panic") && kept.contains("hash/b"),
         "{kept}"
     );
+    // Only the evidence stays: the good boot's log goes.
+    let run_dir: Vec<_> = std::fs::read_dir(logs[0].parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(run_dir, ["panic-1-console.log"]);
     assert_eq!(f.results(), ["junk.json"]);
 }
 
@@ -267,6 +273,7 @@ fn matrix_guest_reporting_another_release_writes_no_results() {
         "stderr:\n{stderr}"
     );
     assert!(f.results().is_empty(), "{:?}", f.results());
+    assert!(!f.path("cache/mapspec/kernels/runs").exists());
 }
 
 #[test]

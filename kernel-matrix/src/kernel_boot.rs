@@ -147,8 +147,9 @@ pub(crate) fn one_kernel(
             let _ = std::fs::remove_dir(sh.cache.join("runs"));
             panics.clear();
         }
-        // Logs of good runs are not worth keeping, a panic's are.
-        Ok(_) if panics.is_empty() => {
+        // Logs of boots that ran to the end are not worth keeping, a
+        // panic's are.
+        Ok(_) | Err(MatrixError::WrongRelease { .. }) if panics.is_empty() => {
             let _ = std::fs::remove_dir_all(&workdir);
             let _ = std::fs::remove_dir(sh.cache.join("runs"));
         }
