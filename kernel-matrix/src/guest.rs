@@ -3,9 +3,13 @@
 //! runs the specs shipped in the initramfs, writes the report to ttyS1 and
 //! powers the machine off with an exit code qemu passes on.
 //!
+//! Run anywhere else (on a host, as a container's init) it does nothing and
+//! exits 2: [`enter`] checks first, and what mounts, reboots or touches I/O
+//! ports needs the token only `enter` gives.
+//!
 //! PID 1 must never return or panic: the kernel would panic in turn ("Attempted
 //! to kill init") and the host would only see a timeout or a panic. Every
-//! failure here is printed to the console and ends in `power_off`.
+//! failure after `enter` is printed to the console and ends in `power_off`.
 
 use std::ffi::CString;
 use std::io::Write;
