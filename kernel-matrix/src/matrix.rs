@@ -147,6 +147,11 @@ pub fn run_until(opts: &Options, stop: &AtomicUsize) -> Result<Outcome, MatrixEr
             ));
             lock.upsert(entry, &file);
         }
+        // apt is not interrupted; what it resolved after a signal is not
+        // written.
+        if let s @ 1.. = stop.load(Ordering::Relaxed) {
+            return Err(MatrixError::Interrupted { signal: s as i32 });
+        }
         lock.save(&lock_file)?;
         note(format!("wrote {}", lock_file.display()));
     }
