@@ -8,8 +8,12 @@ use mapspec_kernel_matrix::config::{KernelsFile, LockFile};
 use std::path::Path;
 
 fuzz_target!(|data: &[u8]| {
-    let Some((which, rest)) = data.split_first() else { return };
-    let Ok(text) = std::str::from_utf8(rest) else { return };
+    let Some((which, rest)) = data.split_first() else {
+        return;
+    };
+    let Ok(text) = std::str::from_utf8(rest) else {
+        return;
+    };
     if which % 2 == 0 {
         let _ = KernelsFile::parse(text, Path::new("fuzz/kernels.yaml"));
     } else if let Ok(lock) = LockFile::parse(text, Path::new("fuzz/kernels.lock")) {

@@ -20,8 +20,8 @@ pub mod yaml;
 
 pub use claim::{Claim, ClaimKind, Plan, Program};
 pub use load::{load_str, Diagnostic, LoadError};
-pub use read::{load_dir, load_file};
 pub use model::*;
 pub use names::{Capability, ElemFlag, Errno, MapFlag, Outcome};
 pub use prog::{Example, ProgLoadOp, ProgRaceOp, ProgRunOp, ProgTornOp};
+pub use read::{load_dir, load_file};
 pub use version::{KernelVersion, Since};
