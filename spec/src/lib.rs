@@ -11,6 +11,7 @@ pub mod model;
 pub mod mutate;
 pub mod names;
 pub mod prog;
+mod raw_datum;
 pub mod read;
 pub mod results;
 pub mod schema;

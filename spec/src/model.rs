@@ -2,7 +2,7 @@
 //! [`MapSpec`]. See `spec/schema.json` for the editor-facing schema and
 //! ARCHITECTURE.md for how claims become checks.
 
-use crate::names::{Capability, ElemFlag, MapFlag, Outcome};
+use crate::names::{Capability, ElemFlag, Fixture, MapFlag, Outcome};
 use crate::version::{KernelVersion, Since};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -223,7 +223,7 @@ impl CreateAttrs {
 
 /// A key or value as written in a spec.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(untagged)]
+#[serde(untagged, try_from = "crate::raw_datum::RawDatum")]
 pub enum Datum {
     /// Little-endian, zero-padded or truncated to the field's size.
     Int(u64),
@@ -232,16 +232,16 @@ pub enum Datum {
     /// An LPM trie key: `struct bpf_lpm_trie_key_u8` (prefixlen, then data).
     Lpm { prefixlen: u32, data: Vec<u8> },
     /// The fd of a fixture the runner creates (e.g. `prog`, `perf_event`), as u32.
-    Fd { fd: String },
+    Fd { fd: Fixture },
     /// The value half of an element counted from its key: value = key + offset.
     Pattern { pattern: u64 },
     /// The kernel id (from BPF_OBJ_GET_INFO_BY_FD) of a program or map
     /// fixture, as u32: what PROG_ARRAY and map-in-map lookups return.
-    Id { id: String },
+    Id { id: Fixture },
     /// The index of a network interface by name (`lo`), as u32.
     Ifindex { ifindex: String },
     /// The socket cookie (SO_COOKIE) of a socket fixture, as u64.
-    Cookie { cookie: String },
+    Cookie { cookie: Fixture },
     /// Consecutive 32-bit little-endian words, e.g. `struct bpf_devmap_val`
     /// (ifindex, then a program fd or id); zero-padded to the field's size.
     U32s { u32s: Vec<Datum> },

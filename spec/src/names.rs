@@ -113,29 +113,20 @@ symbolic!(
     CAP_NET_ADMIN = 12, CAP_SYS_ADMIN = 21, CAP_PERFMON = 38, CAP_BPF = 39,
 });
 
-/// Fixtures a spec may reference as `{fd: NAME}` (and `{id: NAME}` for
-/// programs and maps, `{cookie: NAME}` for sockets); the runner creates
-/// them per check (see `conformance/src/fixtures.rs` for what each is).
-pub const FIXTURES: &[&str] = &[
-    "prog",
-    "tc_prog",
-    "xdp_devmap_prog",
-    "xdp_cpumap_prog",
-    "map",
-    "perf_event",
-    "perf_event_inherit",
-    "cgroup",
-    "tcp",
-    "tcp_listen",
-    "tcp_unbound",
-    "udp",
-    "udp_reuseport",
-    "tcp_reuseport",
-    "xsk",
-    "xsk_unbound",
-    "pidfd",
-    "file",
-];
+symbolic!(
+    /// Fixtures a spec may reference as `{fd: NAME}` (and `{id: NAME}` for
+    /// programs and maps, `{cookie: NAME}` for sockets); the runner creates
+    /// them per check (see `conformance/src/fixtures.rs` for what each is).
+    /// The numbers only order the table.
+    Fixture, "fixture", u8, {
+    prog = 0, tc_prog = 1, xdp_devmap_prog = 2, xdp_cpumap_prog = 3, map = 4,
+    perf_event = 5, perf_event_inherit = 6, cgroup = 7, tcp = 8, tcp_listen = 9,
+    tcp_unbound = 10, udp = 11, udp_reuseport = 12, tcp_reuseport = 13, xsk = 14,
+    xsk_unbound = 15, pidfd = 16, file = 17,
+});
+
+/// The names of [`Fixture`].
+pub const FIXTURES: &[&str] = Fixture::NAMES;
 
 /// Fixtures that have a kernel id (`{id: NAME}`).
 pub const ID_FIXTURES: &[&str] = &[

@@ -54,3 +54,28 @@ fn an_unknown_btf_recipe_is_refused_with_a_suggestion() {
         "{diags:?}"
     );
 }
+
+/// Fixture names are an enum too; a misspelt one is refused where it is
+/// written, with the name meant, and one without an id cannot give one.
+#[test]
+fn an_unknown_fixture_is_refused_with_a_suggestion() {
+    let src = include_str!("../maps/prog_array.yaml");
+    assert!(src.contains("{fd: prog}"));
+    let bad = src.replacen("{fd: prog}", "{fd: progg}", 1);
+    let diags = lint("spec/maps/prog_array.yaml", &bad);
+    let line = bad[..bad.find("progg").unwrap()].matches('\n').count() + 1;
+    assert!(
+        diags.iter().any(|d| d.line == line
+            && d.message.contains("unknown fixture `progg`")
+            && d.message.contains("did you mean `prog`")),
+        "{diags:?}"
+    );
+    let no_id = src.replacen("{fd: prog}", "{id: tcp}", 1);
+    let diags = lint("spec/maps/prog_array.yaml", &no_id);
+    assert!(
+        diags
+            .iter()
+            .any(|d| d.message.contains("unknown program or map fixture `tcp`")),
+        "{diags:?}"
+    );
+}

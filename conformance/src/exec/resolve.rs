@@ -20,12 +20,12 @@ fn stop(e: FixtureError) -> Stop {
 fn resolve_datum(cx: &mut Context, d: &mut Datum) -> Flow {
     let n: u64 = match d {
         Datum::Fd { fd } => {
-            let raw = cx.fixtures.fd(fd).map_err(stop)?;
+            let raw = cx.fixtures.fd(fd.name()).map_err(stop)?;
             cx.trace.push(format!("fixture {fd} = fd {raw}"));
             raw as u64
         }
         Datum::Id { id } => {
-            let v = cx.fixtures.id(id).map_err(stop)?;
+            let v = cx.fixtures.id(id.name()).map_err(stop)?;
             // Ids and cookies are counters the kernel hands out; the trace
             // names them, so that reruns read the same (see print::Aliases).
             cx.trace.push(format!("fixture {id}: id read as id({id})"));
@@ -38,7 +38,7 @@ fn resolve_datum(cx: &mut Context, d: &mut Datum) -> Flow {
             v as u64
         }
         Datum::Cookie { cookie } => {
-            let v = cx.fixtures.cookie(cookie).map_err(stop)?;
+            let v = cx.fixtures.cookie(cookie.name()).map_err(stop)?;
             cx.trace.push(format!(
                 "fixture {cookie}: SO_COOKIE read as cookie({cookie})"
             ));
