@@ -16,7 +16,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use crate::cache_lock::{self, EntryLock};
-use crate::config::{image_matches, image_release, package_matches, KernelSpec, LockEntry};
+use crate::config::{KernelSpec, LockEntry};
+use crate::glob::{image_matches, image_release, package_matches};
 use crate::mirror::{self, MirrorOverride};
 use crate::MatrixError;
 

@@ -14,6 +14,7 @@ pub mod config;
 pub mod cpio;
 pub mod elf;
 pub mod fetch;
+pub mod glob;
 pub mod guest;
 pub mod initramfs;
 pub mod kernel_boot;
