@@ -73,7 +73,7 @@ struct RunArgs {
     // The specs shipped to the guests; help shared with every subcommand.
     #[arg(long, default_value = crate::DEFAULT_SPECS, help = crate::SPECS_HELP)]
     specs: PathBuf,
-    /// auto: KVM when a probe boot under KVM finishes within 3 s, else
+    /// auto: KVM when a probe boot under KVM finishes within 2 s, else
     /// TCG (/dev/kvm may exist and guests still hang there); or tcg, kvm.
     #[arg(long, default_value = "auto", value_parser = ["auto", "tcg", "kvm"], env = "MAPSPEC_ACCEL")]
     accel: String,

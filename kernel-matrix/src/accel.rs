@@ -32,8 +32,10 @@ impl std::str::FromStr for Choice {
 }
 
 /// How long the probe may take. A working KVM runs it in a fraction of a
-/// second, most of it qemu's own start.
-pub const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
+/// second, most of it qemu's own start; where KVM hangs, every run pays
+/// this in full (less what packing the initramfs overlaps), so it is kept
+/// short: 2 s is under a tenth of a warm matrix run.
+pub const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// The accelerator to boot with, and why (None when the user chose it):
 /// the line `accel: tcg, since ...` completes the sentence.
