@@ -8,7 +8,7 @@ use super::print::{self, number_or_hex};
 use super::verdict::{error, Flow, Mismatch, Stop};
 use crate::sys::cpu;
 use crate::sys::prog::{self, Loaded};
-use mapspec_spec::{Errno, Outcome, ProgRunOp};
+use mapspec_spec::{Outcome, ProgRunOp};
 use std::os::fd::AsFd;
 
 /// Layout of `struct mapspec_args` in conformance/bpf/mapspec.h, the
@@ -130,7 +130,9 @@ pub fn prog_run(cx: &mut Context, m: &Map, op: &ProgRunOp) -> Flow {
             )));
         }
     }
-    let results: Vec<(Outcome, u32, Vec<u8>)> = std::thread::scope(|s| {
+    // A thread that cannot be placed is an error of the check, never an
+    // outcome: no errno the kernel did not return goes into the evidence.
+    let results = std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads)
             .map(|i| {
                 let (loaded, pkt) = (&loaded, &pkt);
@@ -138,9 +140,9 @@ pub fn prog_run(cx: &mut Context, m: &Map, op: &ProgRunOp) -> Flow {
                 let pinned = op.cpu.is_some() || threads > 1;
                 s.spawn(move || {
                     if pinned && !cpu::pin(on) {
-                        return (Outcome::Err(Errno::EINVAL), 0, Vec::new());
+                        return Err(error(format!("pinning a thread to CPU {on} failed")));
                     }
-                    prog::test_run(loaded, pkt, repeat)
+                    Ok(prog::test_run(loaded, pkt, repeat))
                 })
             })
             .collect();
@@ -148,10 +150,10 @@ pub fn prog_run(cx: &mut Context, m: &Map, op: &ProgRunOp) -> Flow {
             .into_iter()
             .map(|h| {
                 h.join()
-                    .unwrap_or((Outcome::Err(Errno::EIO), 0, Vec::new()))
+                    .unwrap_or_else(|_| Err(error("a BPF_PROG_TEST_RUN thread panicked")))
             })
-            .collect()
-    });
+            .collect::<Flow<Vec<_>>>()
+    })?;
     let (got, retval, out) = results
         .iter()
         .find(|(o, _, _)| !o.is_ok())

@@ -8,7 +8,7 @@ use super::verdict::{error, Flow, Mismatch};
 use crate::sys::cpu;
 use crate::sys::map as sys;
 use crate::sys::prog;
-use mapspec_spec::{Errno, Outcome, ProgRaceOp};
+use mapspec_spec::{Outcome, ProgRaceOp};
 use std::time::{Duration, Instant};
 
 /// The u64 at offset 0 of key 0's value, summed over CPUs for per-CPU maps.
@@ -54,22 +54,28 @@ pub fn prog_race(cx: &mut Context, m: &Map, op: &ProgRaceOp) -> Flow {
         if !reset.is_ok() {
             return Err(error(format!("resetting the counter at key 0 -> {reset}")));
         }
-        let outs: Vec<Outcome> = std::thread::scope(|s| {
+        // A thread that cannot be placed is an error of the check, never
+        // an outcome the kernel did not return.
+        let outs = std::thread::scope(|s| {
             let hs: Vec<_> = (0..threads)
                 .map(|i| {
                     let (loaded, pkt) = (&loaded, &pkt);
                     s.spawn(move || {
                         if !cpu::pin(i % online) {
-                            return Outcome::Err(Errno::EINVAL);
+                            let cpu = i % online;
+                            return Err(error(format!("pinning a thread to CPU {cpu} failed")));
                         }
-                        prog::test_run(loaded, pkt, op.repeat).0
+                        Ok(prog::test_run(loaded, pkt, op.repeat).0)
                     })
                 })
                 .collect();
             hs.into_iter()
-                .map(|h| h.join().unwrap_or(Outcome::Err(Errno::EIO)))
-                .collect()
-        });
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|_| Err(error("a BPF_PROG_TEST_RUN thread panicked")))
+                })
+                .collect::<Flow<Vec<Outcome>>>()
+        })?;
         failures.extend(outs.into_iter().filter(|o| !o.is_ok()));
         let count =
             read_counter(m).map_err(|e| error(format!("reading the counter at key 0 -> {e}")))?;

@@ -1,6 +1,6 @@
 //! The map commands of bpf(2) and mmap(2) of a map fd, errno-exact.
 
-use mapspec_spec::{Errno, Outcome};
+use mapspec_spec::Outcome;
 use std::ffi::c_void;
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::ptr;
@@ -243,7 +243,7 @@ pub fn mmap(
         let e = std::io::Error::last_os_error()
             .raw_os_error()
             .unwrap_or(libc::EIO);
-        Err(Outcome::Err(Errno::from_value(e).unwrap_or(Errno::EIO)))
+        Err(Outcome::from_errno(e))
     } else {
         Ok(Mapping {
             addr: addr as *mut u8,
