@@ -347,6 +347,13 @@ pub fn run_until(opts: &Options, stop: &AtomicUsize) -> Result<Outcome, MatrixEr
             })?;
         }
     }
+    // A signal during a --check reboot (the only boots in the loop above;
+    // --check writes nothing).
+    if let s @ 1.. = stop.load(Ordering::Relaxed) {
+        if opts.check {
+            return Err(MatrixError::Interrupted { signal: s as i32 });
+        }
+    }
     let mut stale = Vec::new();
     if full_run {
         // Every release the lock names keeps its file, even if its boot
