@@ -1,0 +1,190 @@
+//! Situations, the command table and the four kinds of claim.
+
+use super::{CreateAttrs, Datum, Flags, Requires, Step};
+use crate::names::Outcome;
+use crate::version::{KernelVersion, Since};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// A named starting state for table cells: setup steps and the key the
+/// cell's command is applied to.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Situation {
+    /// Column heading, e.g. "key absent".
+    pub text: String,
+    #[serde(default)]
+    pub setup: Vec<Step>,
+    /// The key the command uses; absent means a NULL key (queue, stack).
+    #[serde(default)]
+    pub key: Option<Datum>,
+    /// Attribute overrides for this situation's map.
+    #[serde(default)]
+    pub map: CreateAttrs,
+    /// The value update cells write (default: 1 in the command table, 2 in
+    /// the update-flag table); fd maps need a fixture such as `{fd: prog}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<Datum>,
+}
+
+/// The syscall commands the command table covers.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Command {
+    Lookup,
+    Update,
+    Delete,
+    GetNextKey,
+    LookupAndDelete,
+    LookupBatch,
+    UpdateBatch,
+    DeleteBatch,
+    LookupAndDeleteBatch,
+    Freeze,
+    Mmap,
+}
+
+impl Command {
+    pub const ALL: [Command; 11] = [
+        Command::Lookup,
+        Command::Update,
+        Command::Delete,
+        Command::GetNextKey,
+        Command::LookupAndDelete,
+        Command::LookupBatch,
+        Command::UpdateBatch,
+        Command::DeleteBatch,
+        Command::LookupAndDeleteBatch,
+        Command::Freeze,
+        Command::Mmap,
+    ];
+    /// The uapi name of the command.
+    pub fn uapi(self) -> &'static str {
+        match self {
+            Command::Lookup => "BPF_MAP_LOOKUP_ELEM",
+            Command::Update => "BPF_MAP_UPDATE_ELEM",
+            Command::Delete => "BPF_MAP_DELETE_ELEM",
+            Command::GetNextKey => "BPF_MAP_GET_NEXT_KEY",
+            Command::LookupAndDelete => "BPF_MAP_LOOKUP_AND_DELETE_ELEM",
+            Command::LookupBatch => "BPF_MAP_LOOKUP_BATCH",
+            Command::UpdateBatch => "BPF_MAP_UPDATE_BATCH",
+            Command::DeleteBatch => "BPF_MAP_DELETE_BATCH",
+            Command::LookupAndDeleteBatch => "BPF_MAP_LOOKUP_AND_DELETE_BATCH",
+            Command::Freeze => "BPF_MAP_FREEZE",
+            Command::Mmap => "mmap()",
+        }
+    }
+}
+
+macro_rules! claim_struct {
+    ($(#[$m:meta])* $name:ident { $($(#[$fm:meta])* pub $field:ident : $ty:ty,)* }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+        #[serde(deny_unknown_fields)]
+        pub struct $name {
+            /// Stable id, unique within the spec (kebab-case).
+            pub id: String,
+            /// The one sentence docgen prints for this claim.
+            pub text: String,
+            /// First kernel with this behaviour (default: the map type's `since`).
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub since: Option<Since>,
+            /// The outcome of the last step on kernels before `since`. Required
+            /// when `since` is later than the map type's.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub before: Option<Outcome>,
+            /// First kernel where this behaviour is gone.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub until: Option<KernelVersion>,
+            /// The outcome of the last step on kernels from `until` on.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub after: Option<Outcome>,
+            /// Extra requirements for this claim.
+            #[serde(default)]
+            pub requires: Requires,
+            /// Why, for readers: the kernel function, a commit, a caveat.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub note: Option<String>,
+            /// Attribute overrides for this claim's map.
+            #[serde(default)]
+            pub map: CreateAttrs,
+            $($(#[$fm])* pub $field: $ty,)*
+        }
+
+        impl $name {
+            pub fn meta(&self) -> ClaimMeta {
+                ClaimMeta {
+                    id: self.id.clone(),
+                    text: self.text.clone(),
+                    since: self.since.clone(),
+                    before: self.before,
+                    until: self.until,
+                    after: self.after,
+                    requires: self.requires.clone(),
+                    note: self.note.clone(),
+                    map: self.map.clone(),
+                }
+            }
+        }
+    };
+}
+
+claim_struct!(
+    /// A BPF_MAP_CREATE rule: these attributes (over `base`) give `expect`.
+    CreateRule {
+        /// Expected outcome of BPF_MAP_CREATE.
+        pub expect: Outcome,
+    }
+);
+
+claim_struct!(
+    /// One cell of the command table.
+    CommandCell {
+        pub command: Command,
+        /// A key of `situations`.
+        pub situation: String,
+        #[serde(default, skip_serializing_if = "Flags::is_default")]
+        pub flags: Flags,
+        pub expect: Outcome,
+        /// For lookups: the value expected back.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub value: Option<Datum>,
+        /// For lookups: what the value buffer holds before the call (a
+        /// bloom filter tests this value instead of writing one back).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub input: Option<Datum>,
+    }
+);
+
+claim_struct!(
+    /// One cell of the update-flag table: BPF_MAP_UPDATE_ELEM with `flag`.
+    FlagCell {
+        pub flag: Flags,
+        /// A key of `situations`.
+        pub situation: String,
+        pub expect: Outcome,
+    }
+);
+
+claim_struct!(
+    /// A free-form claim: a sequence of steps, each with its expected outcome.
+    Scenario {
+        pub steps: Vec<Step>,
+    }
+);
+
+/// The fields every claim shares.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClaimMeta {
+    pub id: String,
+    pub text: String,
+    pub since: Option<Since>,
+    pub before: Option<Outcome>,
+    pub until: Option<KernelVersion>,
+    pub after: Option<Outcome>,
+    pub requires: Requires,
+    pub note: Option<String>,
+    pub map: CreateAttrs,
+}

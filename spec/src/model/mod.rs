@@ -1,0 +1,153 @@
+//! The spec file format. One YAML file per map type, deserialized into
+//! [`MapSpec`]. See `spec/schema.json` for the editor-facing schema and
+//! ARCHITECTURE.md for how claims become checks.
+//!
+//! [`MapSpec`] and its statements live here; the parts it is made of are
+//! in the submodules, re-exported so that `spec::model::X` names them all.
+
+mod attrs;
+mod claims;
+mod data;
+mod runner;
+mod steps;
+
+pub use attrs::*;
+pub use claims::*;
+pub use data::*;
+pub use runner::*;
+pub use steps::*;
+
+use crate::names::{Capability, Outcome};
+use crate::version::KernelVersion;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// One eBPF map type.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MapSpec {
+    /// The file stem (`hash` for `hash.yaml`); filled in by the loader.
+    #[serde(skip)]
+    pub name: String,
+    /// The uapi enum name, e.g. `BPF_MAP_TYPE_HASH`.
+    pub map_type: String,
+    /// Its numeric value in `enum bpf_map_type`.
+    pub type_value: u32,
+    /// First mainline kernel that knows the type.
+    pub since: KernelVersion,
+    /// Values are per-CPU: userspace reads and writes
+    /// `round_up(value_size, 8) * possible CPUs` bytes.
+    #[serde(default)]
+    pub percpu: bool,
+    /// What BPF_MAP_CREATE returns on kernels older than `since`.
+    #[serde(default = "default_absent")]
+    pub absent: Outcome,
+    /// Documentation/bpf page (without `.rst`) this type renders into.
+    pub page: String,
+    /// One line: what the type is.
+    pub summary: String,
+    /// One line for the overview index: what the type is useful for.
+    pub useful_for: String,
+    /// Markdown, rendered to RST by docgen.
+    pub description: String,
+    /// Requirements every claim of this type inherits.
+    #[serde(default)]
+    pub requires: Requires,
+    /// The minimal valid BPF_MAP_CREATE attributes; claims override fields.
+    pub base: CreateAttrs,
+    /// How a value looks from userspace.
+    pub value_layout: Statement,
+    /// The order BPF_MAP_GET_NEXT_KEY visits keys in.
+    pub iteration: Statement,
+    /// What is atomic, for readers and writers on each side.
+    pub atomicity: Statement,
+    /// Named starting states for the command and update-flag tables.
+    #[serde(default)]
+    pub situations: BTreeMap<String, Situation>,
+    /// Create rules: attributes and the outcome of BPF_MAP_CREATE.
+    #[serde(default)]
+    pub create: Vec<CreateRule>,
+    /// The command x situation table.
+    #[serde(default)]
+    pub commands: Vec<CommandCell>,
+    /// The update-flag x situation table.
+    #[serde(default)]
+    pub update_flags: Vec<FlagCell>,
+    /// Free-form checks for what the tables cannot express.
+    #[serde(default)]
+    pub scenarios: Vec<Scenario>,
+    /// Links for the References chapter.
+    #[serde(default)]
+    pub references: Vec<Reference>,
+    /// Code for the page's Examples chapter: regions of files the suite
+    /// compiles and runs (see `prog::Example`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub examples: Vec<crate::prog::Example>,
+    /// How the runner must handle this type's objects (see [`RunnerFacts`]).
+    #[serde(default, skip_serializing_if = "RunnerFacts::is_default")]
+    pub runner: RunnerFacts,
+}
+
+fn default_absent() -> Outcome {
+    Outcome::Err(crate::names::Errno::EINVAL)
+}
+
+/// A prose statement, and the claims whose checks back it up. With no
+/// `checked_by`, docgen prints it as not yet verified.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Statement {
+    pub text: String,
+    #[serde(default)]
+    pub checked_by: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Reference {
+    pub title: String,
+    pub url: String,
+}
+
+/// What a check needs from the machine. Missing requirements give a skip
+/// with the reason, never a pass.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Requires {
+    /// Minimum number of online CPUs (concurrency checks need 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpus: Option<u32>,
+    /// Capabilities the check needs in the effective set.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub caps: Vec<Capability>,
+    /// Needs /sys/kernel/btf/vmlinux.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub vmlinux_btf: bool,
+    /// A statistical check with a time budget; `mapspec run --quick` leaves it out.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub statistical: bool,
+    /// A Linux security module that must be active (listed in
+    /// `/sys/kernel/security/lsm`), e.g. `bpf` for inode storage. Which
+    /// LSMs run is boot configuration (`lsm=`), not kernel version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lsm: Option<String>,
+}
+
+impl Requires {
+    pub fn merged(&self, other: &Requires) -> Requires {
+        let mut caps = self.caps.clone();
+        for c in &other.caps {
+            if !caps.contains(c) {
+                caps.push(*c);
+            }
+        }
+        Requires {
+            cpus: other.cpus.or(self.cpus),
+            caps,
+            vmlinux_btf: self.vmlinux_btf || other.vmlinux_btf,
+            statistical: self.statistical || other.statistical,
+            lsm: other.lsm.clone().or_else(|| self.lsm.clone()),
+        }
+    }
+}
