@@ -150,6 +150,7 @@ fn wire(release: &str) -> Vec<u8> {
         kernel: KernelInfo {
             release: release.into(),
             version: "6.1.170".into(),
+            upstream: mapspec_spec::KernelVersion::new(6, 1, 170),
             machine: "x86_64".into(),
             possible_cpus: 2,
             online_cpus: 2,

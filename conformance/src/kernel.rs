@@ -66,6 +66,7 @@ pub fn detect_kernel() -> KernelInfo {
     let online = count_cpu_list(&read("/sys/devices/system/cpu/online")).max(1);
     KernelInfo {
         release,
+        upstream: KernelVersion::parse(&version).unwrap_or(KernelVersion::new(0, 0, 0)),
         version,
         machine,
         possible_cpus: possible,
@@ -73,8 +74,9 @@ pub fn detect_kernel() -> KernelInfo {
     }
 }
 
+/// The version claims are planned for: parsed once, by [`detect_kernel`].
 pub fn kernel_version(info: &KernelInfo) -> KernelVersion {
-    KernelVersion::parse(&info.version).unwrap_or(KernelVersion::new(0, 0, 0))
+    info.upstream
 }
 
 /// Effective capability set of this thread, from /proc/thread-self/status.

@@ -136,6 +136,9 @@ fn check_claim(
         claim: claim.global_id.clone(),
         text: claim.meta.text.clone(),
         status: Status::Skip,
+        mode: claim.mode_for(kv, spec.since),
+        statistical: claim.requires.statistical,
+        decisive: None,
         expected: String::new(),
         observed: String::new(),
         reason: None,
@@ -163,6 +166,7 @@ fn check_claim(
     };
     let ex = exec::execute(&program, &env);
     result.reason = why;
+    result.decisive = ex.decisive;
     result.measurement = ex.measurement;
     match ex.verdict {
         Verdict::Pass => {

@@ -3,13 +3,13 @@
 //!
 //! Nothing here knows a map type. The checks are found by what a claim's
 //! program does (a `prog_race`, `prog_torn` or `torn_read` step, with the
-//! bounds the spec gives it), and the numbers by the shape of the result's
-//! `measurement` (`runs` and `lost`; `reads` and `torn_reads`).
+//! bounds the spec gives it), and the numbers from the result's typed
+//! `measurement`.
 
 use crate::page::{render_claim, Targets};
 use crate::verify::Results;
 use crate::{rst, DocError, SpecFile};
-use mapspec_spec::results::{ClaimResult, Status as RStatus};
+use mapspec_spec::results::{ClaimResult, Measurement, Status as RStatus};
 use mapspec_spec::{Claim, ProgRaceOp, ProgTornOp, Step, TornOp};
 use serde::Serialize;
 
@@ -42,16 +42,20 @@ pub struct KernelSide {
     pub per_type: String,
 }
 
-fn num(m: &serde_json::Value, k: &str) -> Option<u64> {
-    m.get(k).and_then(|v| v.as_u64())
+/// Which counts a table shows: `(part, whole)` of a measurement.
+type Counts = fn(&Measurement) -> Option<(u64, u64)>;
+
+fn lost(m: &Measurement) -> Option<(u64, u64)> {
+    m.lost()
+}
+
+fn torn(m: &Measurement) -> Option<(u64, u64)> {
+    m.torn().map(|(torn, reads, _)| (torn, reads))
 }
 
 /// `a of b` from a measurement that has both counts, else what happened.
-fn cell(r: &ClaimResult, part: &str, whole: &str) -> String {
-    let counts = r
-        .measurement
-        .as_ref()
-        .and_then(|m| Some((num(m, part)?, num(m, whole)?)));
+fn cell(r: &ClaimResult, counts: Counts) -> String {
+    let counts = r.measurement.as_ref().and_then(counts);
     match (counts, r.status) {
         (Some((a, b)), RStatus::Pass) => format!("{a} of {b}"),
         (Some((a, b)), RStatus::Fail) => format!("{a} of {b} (failed)"),
@@ -63,13 +67,7 @@ fn cell(r: &ClaimResult, part: &str, whole: &str) -> String {
 }
 
 /// One cell per kernel column: the claim's results on that kernel.
-fn cells(
-    results: &Results,
-    claim: &Claim,
-    kernels: &[String],
-    part: &str,
-    whole: &str,
-) -> Vec<String> {
+fn cells(results: &Results, claim: &Claim, kernels: &[String], counts: Counts) -> Vec<String> {
     let obs = results.observations(&claim.global_id);
     kernels
         .iter()
@@ -77,7 +75,7 @@ fn cells(
             let v: Vec<String> = obs
                 .iter()
                 .filter(|(kern, _)| kern.name == *k)
-                .map(|(_, r)| cell(r, part, whole))
+                .map(|(_, r)| cell(r, counts))
                 .collect();
             if v.is_empty() {
                 "not run".into()
@@ -134,7 +132,7 @@ pub fn build(
                         format!("{} ms", op.budget_ms),
                         bound(op.lost_at_most, op.lost_at_least, "lost"),
                     ];
-                    row.extend(cells(results, &claim, &kernels, "lost", "runs"));
+                    row.extend(cells(results, &claim, &kernels, lost));
                     race_rows.push(row);
                 }
                 Check::ProgTorn(op) => {
@@ -145,7 +143,7 @@ pub fn build(
                         format!("{} ms", op.budget_ms),
                         bound(op.torn_at_most, op.torn_at_least, "torn"),
                     ];
-                    row.extend(cells(results, &claim, &kernels, "torn_reads", "reads"));
+                    row.extend(cells(results, &claim, &kernels, torn));
                     torn_rows.push(row);
                 }
                 Check::Torn(op) => {
@@ -161,7 +159,7 @@ pub fn build(
                         format!("{} ms", op.budget_ms),
                         bound(op.torn_at_most, op.torn_at_least, "torn"),
                     ];
-                    row.extend(cells(results, &claim, &kernels, "torn_reads", "reads"));
+                    row.extend(cells(results, &claim, &kernels, torn));
                     torn_rows.push(row);
                 }
             }

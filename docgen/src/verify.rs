@@ -4,8 +4,8 @@
 //! as what they are.
 
 use crate::rst;
-use mapspec_spec::results::{ClaimResult, RunReport, Status as RStatus};
-use mapspec_spec::{Claim, KernelVersion, MapSpec, Plan};
+use mapspec_spec::results::{ClaimResult, Measurement, Mode, RunReport, Status as RStatus};
+use mapspec_spec::{Claim, KernelVersion, MapSpec};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// One kernel's result for one claim.
@@ -29,9 +29,10 @@ impl Kernel {
         } else {
             report.kernel.version.clone()
         };
-        let version =
-            KernelVersion::parse(&name).or_else(|| KernelVersion::parse(&report.kernel.release));
-        Kernel { version, name }
+        Kernel {
+            version: Some(report.kernel.upstream),
+            name,
+        }
     }
 }
 
@@ -93,11 +94,6 @@ fn names(ks: &[Kernel]) -> String {
     }
 }
 
-/// The decisive step of a runner trace (`a -> ok; b -> ENOENT`): the last.
-fn last_step(s: &str) -> String {
-    s.rsplit("; ").next().unwrap_or(s).trim().to_string()
-}
-
 /// Results text is free-form runner output: keep it a literal, and make
 /// sure it cannot close the literal early.
 fn evidence(s: &str) -> String {
@@ -109,58 +105,26 @@ fn evidence(s: &str) -> String {
     }
 }
 
-/// The counts of a statistical check. The two shapes the runner reports
-/// are worded (a counter race: `runs` and `lost`; a torn-value check:
-/// `reads` and `torn_reads`); any other is printed as its counts, one
-/// literal each so that the line can wrap between them.
-fn measurement(v: &serde_json::Value) -> Option<String> {
-    let obj = v.as_object()?;
-    let n = |k: &str| obj.get(k).and_then(|v| v.as_u64());
-    let budget = n("budget_ms")
-        .map(|b| format!(", budget {b} ms"))
-        .unwrap_or_default();
-    if let (Some(runs), Some(lost)) = (n("runs"), n("lost")) {
-        let how = match (n("threads"), n("repeat"), n("rounds")) {
-            (Some(t), Some(r), Some(k)) => format!(
-                " ({t} threads × {r} runs per round, {k} round{}{budget})",
-                if k == 1 { "" } else { "s" }
-            ),
-            _ => String::new(),
-        };
-        return Some(format!("{lost} of {runs} increments lost{how}"));
-    }
-    if let (Some(reads), Some(torn)) = (n("reads"), n("torn_reads")) {
-        let writes = n("writes")
-            .or(n("program_runs"))
-            .map(|w| format!(" against {w} writes"))
-            .unwrap_or_default();
-        return Some(format!(
-            "{torn} of {reads} lookups torn{writes}{}",
-            if budget.is_empty() {
-                String::new()
-            } else {
-                format!(" ({})", &budget[2..])
-            }
-        ));
-    }
-    let mut parts: Vec<String> = obj
-        .iter()
-        .map(|(k, v)| match v {
-            serde_json::Value::String(s) => format!("{k}={s}"),
-            other => format!("{k}={other}"),
-        })
-        .collect();
-    parts.sort();
-    if parts.is_empty() {
-        None
-    } else {
-        Some(
-            parts
-                .iter()
-                .map(|p| rst::literal(&p.replace("``", "` `")))
-                .collect::<Vec<_>>()
-                .join(", "),
-        )
+/// The counts of a statistical check, worded.
+fn measurement(m: &Measurement) -> String {
+    let budget = m.budget_ms();
+    match m {
+        Measurement::Race {
+            threads,
+            repeat,
+            rounds,
+            runs,
+            lost,
+            ..
+        } => format!(
+            "{lost} of {runs} increments lost ({threads} threads × {repeat} runs per round, \
+             {rounds} round{}, budget {budget} ms)",
+            if *rounds == 1 { "" } else { "s" }
+        ),
+        Measurement::TornRead { .. } | Measurement::ProgTorn { .. } => {
+            let (torn, reads, writes) = m.torn().unwrap_or_default();
+            format!("{torn} of {reads} lookups torn against {writes} writes (budget {budget} ms)")
+        }
     }
 }
 
@@ -233,27 +197,19 @@ impl Results {
         for o in obs {
             let r = &o.result;
             match r.status {
-                RStatus::Pass => match (&r.reason, o.kernel.version) {
-                    (Some(_), Some(kv)) => {
-                        let what = refusal_wording(spec, claim, kv);
-                        refusals.entry(what).or_default().push(o.kernel.clone());
+                RStatus::Pass if r.mode.is_refusal() => {
+                    let what = refusal_wording(spec, r);
+                    refusals.entry(what).or_default().push(o.kernel.clone());
+                }
+                RStatus::Pass => {
+                    verified_on.push(o.kernel.clone());
+                    if let Some(m) = &r.measurement {
+                        measured.push(format!("on {}: {}", o.kernel.name, measurement(m)));
                     }
-                    (Some(reason), None) => {
-                        let what = format!(
-                            "passed in refusal mode ({})",
-                            rst::prose(reason.trim_end_matches('.'))
-                        );
-                        refusals.entry(what).or_default().push(o.kernel.clone());
-                    }
-                    (None, _) => {
-                        verified_on.push(o.kernel.clone());
-                        if let Some(m) = r.measurement.as_ref().and_then(measurement) {
-                            measured.push(format!("on {}: {m}", o.kernel.name));
-                        }
-                    }
-                },
+                }
+                // A failure's evidence is the one operation that differed.
                 RStatus::Fail => fails
-                    .entry((last_step(&r.observed), last_step(&r.expected)))
+                    .entry((r.observed.trim().to_string(), r.expected.trim().to_string()))
                     .or_default()
                     .push(o.kernel.clone()),
                 RStatus::Skip | RStatus::Error => {
@@ -308,32 +264,27 @@ impl Results {
     }
 }
 
-/// "``ENOTSUPP``, as expected before 5.14": what a refusal-mode pass on
-/// kernel `kv` checked, worded from the spec rather than the runner.
-fn refusal_wording(spec: &MapSpec, claim: &Claim, kv: KernelVersion) -> String {
-    match claim.plan_for(kv, spec.since, spec.absent) {
-        Plan::Refusal { program, .. } if kv < spec.since => format!(
+/// "``ENOTSUPP``, as expected before 5.14": what a refusal-mode pass
+/// checked, from the mode and the decisive outcome the runner recorded.
+fn refusal_wording(spec: &MapSpec, r: &ClaimResult) -> String {
+    let Some(d) = &r.decisive else {
+        return "passed in refusal mode".into();
+    };
+    match &r.mode {
+        Mode::TypeAbsent { .. } => format!(
             "{} does not exist yet (``BPF_MAP_CREATE`` fails with {})",
             rst::literal(&spec.map_type),
-            outcome(program.create_expect)
+            outcome(d.expected)
         ),
-        Plan::Refusal { mut program, .. } => {
-            let got = *program.decisive_mut();
-            if let Some(until) = claim.meta.until.filter(|u| kv >= *u) {
-                format!("{}, as expected from {until} on", outcome(got))
-            } else {
-                let since = claim
-                    .meta
-                    .since
-                    .as_ref()
-                    .map(|s| s.describe())
-                    .unwrap_or_default();
-                format!("{}, as expected before {since}", outcome(got))
-            }
+        Mode::AfterUntil { until } => {
+            format!("{}, as expected from {until} on", outcome(d.expected))
         }
-        // The spec no longer plans a refusal for this kernel: the result is
-        // from an older spec, so say only what it was.
-        _ => "passed in refusal mode under an older spec".into(),
+        Mode::BeforeSince { since } => format!(
+            "{}, as expected before {}",
+            outcome(d.expected),
+            since.describe()
+        ),
+        Mode::AsWritten => "passed as written".into(),
     }
 }
 

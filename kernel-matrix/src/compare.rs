@@ -1,9 +1,10 @@
 //! `--check` (a fresh run against the committed results) and `merge`.
 //!
-//! `--check` ignores `measurement`: statistical checks (concurrency, LRU
-//! eviction budgets) report counts that vary from boot to boot while the
-//! verdict does not. Everything else — status, expected, observed, reason,
-//! the kernel description and the claim set — must match exactly.
+//! `--check` ignores the `measurement` of statistical claims (those whose
+//! result says `statistical`: concurrency, LRU eviction budgets): their
+//! counts vary from boot to boot while the verdict does not. Everything
+//! else — status, mode, decisive operation, expected, observed, reason, the
+//! kernel description and the claim set — must match exactly.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -12,10 +13,10 @@ use mapspec_spec::results::{ClaimResult, RunReport};
 
 use crate::MatrixError;
 
-/// The report as compared: no timings, no measurements.
+/// The report as compared: no timings, no counts of statistical claims.
 pub fn normalized(r: &RunReport) -> RunReport {
     let mut r = r.clone().without_timings();
-    for c in &mut r.results {
+    for c in r.results.iter_mut().filter(|c| c.statistical) {
         c.measurement = None;
     }
     r
@@ -56,6 +57,23 @@ pub fn diff_reports(old: &RunReport, new: &RunReport) -> Vec<String> {
                     }
                 };
                 cmp("status", o.status.as_str().into(), n.status.as_str().into());
+                cmp("mode", format!("{:?}", o.mode), format!("{:?}", n.mode));
+                cmp(
+                    "statistical",
+                    o.statistical.to_string(),
+                    n.statistical.to_string(),
+                );
+                let decisive = |c: &ClaimResult| {
+                    c.decisive.as_ref().map_or("none".into(), |d| {
+                        format!("{} -> {} (expected {})", d.op, d.observed, d.expected)
+                    })
+                };
+                cmp("decisive", decisive(o), decisive(n));
+                cmp(
+                    "measurement",
+                    format!("{:?}", o.measurement),
+                    format!("{:?}", n.measurement),
+                );
                 cmp("expected", o.expected.clone(), n.expected.clone());
                 cmp("observed", o.observed.clone(), n.observed.clone());
                 cmp(
@@ -84,7 +102,7 @@ pub fn diff_reports(old: &RunReport, new: &RunReport) -> Vec<String> {
 }
 
 /// Whether every difference between two reports of one kernel is in a
-/// statistical claim (one that reports a `measurement`): a race that was not
+/// statistical claim (`statistical` in either report): a race that was not
 /// observed within its budget this time, say. Such drift earns one more
 /// boot before it is reported; any other difference never does.
 pub fn only_statistical_drift(old: &RunReport, new: &RunReport) -> bool {
@@ -92,11 +110,8 @@ pub fn only_statistical_drift(old: &RunReport, new: &RunReport) -> bool {
     if o.kernel != n.kernel || o.quick != n.quick || o.format_version != n.format_version {
         return false;
     }
-    let measured = |r: &RunReport, id: &str| {
-        r.results
-            .iter()
-            .any(|c| c.claim == id && c.measurement.is_some())
-    };
+    let statistical =
+        |r: &RunReport, id: &str| r.results.iter().any(|c| c.claim == id && c.statistical);
     let (a, b) = (by_claim(&o), by_claim(&n));
     if a.len() != b.len() || a.keys().ne(b.keys()) {
         return false;
@@ -105,7 +120,7 @@ pub fn only_statistical_drift(old: &RunReport, new: &RunReport) -> bool {
     !differing.is_empty()
         && differing
             .iter()
-            .all(|id| measured(old, id) || measured(new, id))
+            .all(|id| statistical(old, id) || statistical(new, id))
 }
 
 /// The results file name of a report: `<kernel.release>.json`. The release
@@ -212,29 +227,50 @@ pub fn read_dir_reports(path: &Path) -> Result<Vec<(RunReport, PathBuf)>, Matrix
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mapspec_spec::results::{KernelInfo, Status, Summary};
+    use mapspec_spec::results::{KernelInfo, Measurement, Mode, Status, Summary, FORMAT_VERSION};
 
+    /// A claim; with `m`, a statistical one that lost `m` increments.
     fn claim(id: &str, status: Status, m: Option<u64>) -> ClaimResult {
         ClaimResult {
             map_type: "BPF_MAP_TYPE_HASH".into(),
             claim: id.into(),
             text: "t".into(),
             status,
+            mode: Mode::AsWritten,
+            statistical: m.is_some(),
+            decisive: None,
             expected: "e".into(),
             observed: "o".into(),
             reason: None,
-            measurement: m.map(|n| serde_json::json!({ "iterations": n })),
+            measurement: m.map(lost),
             duration_us: Some(12),
+        }
+    }
+
+    fn lost(n: u64) -> Measurement {
+        Measurement::Race {
+            program: "inc".into(),
+            threads: 2,
+            repeat: 100,
+            budget_ms: 50,
+            elapsed_ms: 7,
+            rounds: 1,
+            runs: 1000,
+            counted: 1000_u64.saturating_sub(n),
+            lost: n,
+            worst_round_lost: n,
+            percpu: false,
         }
     }
 
     fn report(release: &str, results: Vec<ClaimResult>) -> RunReport {
         RunReport {
-            format_version: 1,
+            format_version: FORMAT_VERSION,
             tool_version: "0.1.0".into(),
             kernel: KernelInfo {
                 release: release.into(),
                 version: "6.1.176".into(),
+                upstream: mapspec_spec::KernelVersion::new(6, 1, 176),
                 machine: "x86_64".into(),
                 possible_cpus: 2,
                 online_cpus: 2,
@@ -251,6 +287,38 @@ mod tests {
         let a = report("r", vec![claim("hash/a", Status::Pass, Some(1))]);
         let b = report("r", vec![claim("hash/a", Status::Pass, Some(999))]);
         assert!(diff_reports(&a, &b).is_empty());
+    }
+
+    /// Only the counts of a claim marked statistical are ignored: a
+    /// measurement on any other claim, a changed flag, mode or decisive
+    /// operation is a difference.
+    #[test]
+    fn only_the_measurement_of_statistical_claims_is_ignored() {
+        use mapspec_spec::results::Decisive;
+        use mapspec_spec::{Errno, KernelVersion, Outcome};
+        let a = report("r", vec![claim("hash/a", Status::Pass, None)]);
+        let mut b = a.clone();
+        b.results[0].measurement = Some(lost(1));
+        assert!(!diff_reports(&a, &b).is_empty());
+        assert!(!only_statistical_drift(&a, &b));
+        let mut c = a.clone();
+        c.results[0].statistical = true;
+        assert!(!diff_reports(&a, &c).is_empty());
+        let mut d = a.clone();
+        d.results[0].mode = Mode::AfterUntil {
+            until: KernelVersion::new(6, 1, 0),
+        };
+        assert!(diff_reports(&a, &d)[0].contains("mode"));
+        let dec = |o| Decisive {
+            op: "lookup(key=1)".into(),
+            expected: Outcome::Err(Errno::ENOENT),
+            observed: o,
+        };
+        let (mut e, mut f) = (a.clone(), a.clone());
+        e.results[0].decisive = Some(dec(Outcome::Err(Errno::ENOENT)));
+        f.results[0].decisive = Some(dec(Outcome::from_errno(133)));
+        let diff = diff_reports(&e, &f);
+        assert!(diff[0].contains("errno 133"), "{diff:?}");
     }
 
     #[test]
@@ -326,7 +394,10 @@ mod tests {
         let (d1, d2) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
         write(
             d1.path(),
-            &report("5.10.0-46-amd64", vec![claim("hash/a", Status::Skip, None)]),
+            &report(
+                "5.10.0-46-amd64",
+                vec![claim("hash/a", Status::Skip, Some(1))],
+            ),
         );
         write(
             d2.path(),

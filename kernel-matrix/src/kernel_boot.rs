@@ -290,6 +290,7 @@ mod tests {
             kernel: KernelInfo {
                 release: release.into(),
                 version: "6.1.176".into(),
+                upstream: mapspec_spec::KernelVersion::new(6, 1, 176),
                 machine: "x86_64".into(),
                 possible_cpus: 2,
                 online_cpus: 2,

@@ -85,6 +85,9 @@ mod tests {
                 claim: format!("x/{i}"),
                 text: String::new(),
                 status: *s,
+                mode: mapspec_spec::results::Mode::AsWritten,
+                statistical: false,
+                decisive: None,
                 expected: String::new(),
                 observed: String::new(),
                 reason: None,
@@ -98,6 +101,7 @@ mod tests {
             kernel: KernelInfo {
                 release: "r".into(),
                 version: "v".into(),
+                upstream: mapspec_spec::KernelVersion::new(0, 0, 0),
                 machine: "x86_64".into(),
                 possible_cpus: 2,
                 online_cpus: 2,

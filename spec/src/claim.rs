@@ -4,6 +4,7 @@
 
 use crate::model::*;
 use crate::names::Outcome;
+use crate::results::Mode;
 use crate::version::KernelVersion;
 
 /// Which table or list a claim came from.
@@ -159,6 +160,21 @@ impl Claim {
             }
         }
         Plan::Run(self.program.clone())
+    }
+
+    /// What [`Claim::plan_for`] checks this claim for on `kernel`, as the
+    /// results record it: the same tests in the same order.
+    pub fn mode_for(&self, kernel: KernelVersion, type_since: KernelVersion) -> Mode {
+        if kernel < type_since {
+            return Mode::TypeAbsent { since: type_since };
+        }
+        match (&self.meta.since, self.meta.until) {
+            (Some(since), _) if !since.holds_on(kernel) => Mode::BeforeSince {
+                since: since.clone(),
+            },
+            (_, Some(until)) if kernel >= until => Mode::AfterUntil { until },
+            _ => Mode::AsWritten,
+        }
     }
 }
 

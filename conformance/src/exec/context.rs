@@ -6,6 +6,7 @@ use super::verdict::{Flow, Mismatch, Stop};
 use crate::fixtures::Fixtures;
 use crate::sys::btf::LoadedBtf;
 use crate::sys::map::Mapping;
+use mapspec_spec::results::{Decisive, Measurement};
 use mapspec_spec::Outcome;
 
 /// The state of one check. Fields drop in order: the BTF object, then the
@@ -17,7 +18,10 @@ pub struct Context {
     pub trace: Vec<String>,
     /// The spec's expectations for the decisive operations.
     pub expected: Vec<String>,
-    pub measurement: Option<serde_json::Value>,
+    /// The operation that decides the verdict so far: the last one
+    /// checked, until counts take over (see [`Context::measured`]).
+    pub decisive: Option<Decisive>,
+    pub measurement: Option<Measurement>,
     /// The BTF object the claim's map was created with.
     pub btf: Option<LoadedBtf>,
     pub fixtures: Fixtures,
@@ -33,6 +37,7 @@ impl Context {
             aliases: Aliases::default(),
             trace: Vec::new(),
             expected: Vec::new(),
+            decisive: None,
             measurement: None,
             btf: None,
             fixtures: Fixtures::default(),
@@ -46,6 +51,7 @@ impl Context {
     pub fn check(&mut self, what: String, expect: Outcome, got: Outcome) -> Flow {
         self.trace.push(format!("{what} -> {got}"));
         self.expected.push(format!("{what} -> {expect}"));
+        self.decide(&what, expect, got);
         match self.refusal {
             // A refusal check: this kernel refuses, at this operation or an
             // earlier one (e.g. BPF_MAP_CREATE rejects a newer flag), with
@@ -53,6 +59,8 @@ impl Context {
             // the values a successful call would have returned are not
             // there to compare.
             Some(r) if r != Outcome::Ok && got == r => {
+                // What the check accepted here is the older outcome.
+                self.decide(&what, r, got);
                 self.trace
                     .push(format!("{what} shows the older outcome {got}"));
                 Err(Stop::Refused)
@@ -60,6 +68,22 @@ impl Context {
             _ if expect == got => Ok(()),
             _ => Err(Mismatch::at(&what, expect, got).into()),
         }
+    }
+
+    /// Record `what` as the operation that decides the verdict.
+    pub fn decide(&mut self, what: &str, expected: Outcome, observed: Outcome) {
+        self.decisive = Some(Decisive {
+            op: what.to_string(),
+            expected,
+            observed,
+        });
+    }
+
+    /// Record a statistical check's counts: from here on they, not an
+    /// operation's outcome, decide the verdict.
+    pub fn measured(&mut self, m: Measurement) {
+        self.measurement = Some(m);
+        self.decisive = None;
     }
 
     /// Judge a statistical count against the spec's bounds: `count` is

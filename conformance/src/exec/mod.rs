@@ -26,6 +26,7 @@ pub use verdict::Verdict;
 
 use context::Context;
 use map::Map;
+use mapspec_spec::results::{Decisive, Measurement};
 use mapspec_spec::{Program, Step};
 use verdict::{error, Flow};
 
@@ -36,7 +37,9 @@ pub struct Execution {
     pub trace: Vec<String>,
     /// The spec's expectations for the decisive operations.
     pub expected: Vec<String>,
-    pub measurement: Option<serde_json::Value>,
+    /// The operation whose outcome decided the verdict, if one did.
+    pub decisive: Option<Decisive>,
+    pub measurement: Option<Measurement>,
 }
 
 /// The machine the programs run on.
@@ -116,6 +119,7 @@ pub fn execute(program: &Program, env: &Env) -> Execution {
         verdict,
         trace: cx.trace,
         expected: cx.expected,
+        decisive: cx.decisive,
         measurement: cx.measurement,
     }
 }

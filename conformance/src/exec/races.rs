@@ -8,6 +8,7 @@ use super::verdict::{error, Flow, Mismatch};
 use crate::sys::cpu;
 use crate::sys::map as sys;
 use crate::sys::prog;
+use mapspec_spec::results::Measurement;
 use mapspec_spec::{Outcome, ProgRaceOp};
 use std::time::{Duration, Instant};
 
@@ -95,12 +96,19 @@ pub fn prog_race(cx: &mut Context, m: &Map, op: &ProgRaceOp) -> Flow {
         }
     }
     let elapsed = start.elapsed().as_millis() as u64;
-    cx.measurement = Some(serde_json::json!({
-        "program": op.program, "threads": threads, "repeat": op.repeat,
-        "budget_ms": op.budget_ms, "elapsed_ms": elapsed, "rounds": rounds,
-        "runs": runs, "counted": counted, "lost": lost, "worst_round_lost": worst,
-        "percpu": m.percpu,
-    }));
+    cx.measured(Measurement::Race {
+        program: op.program.clone(),
+        threads: threads as u64,
+        repeat: op.repeat as u64,
+        budget_ms: op.budget_ms,
+        elapsed_ms: elapsed,
+        rounds,
+        runs,
+        counted,
+        lost,
+        worst_round_lost: worst,
+        percpu: m.percpu,
+    });
     // The counts vary from run to run and live in the measurement; what is
     // traced must read the same on every run with the same verdict, or the
     // matrix's --check could never be clean.
@@ -112,8 +120,10 @@ pub fn prog_race(cx: &mut Context, m: &Map, op: &ProgRaceOp) -> Flow {
         "{what}: {} (counts in the measurement)",
         bound_met(lost, "lost", op.lost_at_least, op.lost_at_most)
     ));
-    if let Some(f) = failures.first() {
-        return Err(Mismatch::at(&format!("{what}: BPF_PROG_TEST_RUN"), "ok", f).into());
+    if let Some(&f) = failures.first() {
+        let run = format!("{what}: BPF_PROG_TEST_RUN");
+        cx.decide(&run, Outcome::Ok, f);
+        return Err(Mismatch::at(&run, "ok", f).into());
     }
     cx.bounds(
         &what,

@@ -9,6 +9,7 @@ use super::verdict::{Flow, Mismatch, Stop};
 use crate::sys::cpu;
 use crate::sys::map as sys;
 use crate::sys::prog;
+use mapspec_spec::results::Measurement;
 use mapspec_spec::{Outcome, ProgTornOp, TornOp};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -81,10 +82,14 @@ pub fn torn_read(cx: &mut Context, m: &Map, op: &TornOp) -> Flow {
     });
     let writes = writes.load(Ordering::Relaxed);
     let write_err = write_err.load(Ordering::Relaxed);
-    cx.measurement = Some(serde_json::json!({
-        "budget_ms": op.budget_ms, "reads": reads, "writes": writes, "torn_reads": torn,
-        "read_errors": read_err, "write_errors": write_err,
-    }));
+    cx.measured(Measurement::TornRead {
+        budget_ms: op.budget_ms,
+        reads,
+        writes,
+        torn_reads: torn,
+        read_errors: read_err,
+        write_errors: write_err,
+    });
     // Counts go to the measurement; the trace reads the same on every
     // run with the same verdict.
     let what = format!("lookups against updates for {} ms", op.budget_ms);
@@ -166,10 +171,14 @@ pub fn prog_torn(cx: &mut Context, m: &Map, op: &ProgTornOp) -> Flow {
     });
     drop(_saved);
     let runs = runs.load(Ordering::Relaxed);
-    cx.measurement = Some(serde_json::json!({
-        "program": op.program, "budget_ms": op.budget_ms, "program_runs": runs,
-        "reads": reads, "torn_reads": torn, "read_errors": read_err,
-    }));
+    cx.measured(Measurement::ProgTorn {
+        program: op.program.clone(),
+        budget_ms: op.budget_ms,
+        program_runs: runs,
+        reads,
+        torn_reads: torn,
+        read_errors: read_err,
+    });
     let what = format!(
         "lookups{} against runs of {} for {} ms",
         if flags != 0 {
@@ -185,7 +194,9 @@ pub fn prog_torn(cx: &mut Context, m: &Map, op: &ProgTornOp) -> Flow {
         bound_met(torn, "torn reads", op.torn_at_least, op.torn_at_most)
     ));
     if let Some(e) = run_err.lock().ok().and_then(|e| *e) {
-        return Err(Mismatch::at(&format!("{what}: BPF_PROG_TEST_RUN"), "ok", e).into());
+        let run = format!("{what}: BPF_PROG_TEST_RUN");
+        cx.decide(&run, Outcome::Ok, e);
+        return Err(Mismatch::at(&run, "ok", e).into());
     }
     if read_err > 0 || reads == 0 || runs == 0 {
         return Err(Mismatch::new(
