@@ -154,6 +154,7 @@ fn wire(release: &str) -> Vec<u8> {
             machine: "x86_64".into(),
             possible_cpus: 2,
             online_cpus: 2,
+            local_image: None,
         },
         quick: false,
         summary: Summary::default(),

@@ -71,6 +71,7 @@ pub fn detect_kernel() -> KernelInfo {
         machine,
         possible_cpus: possible,
         online_cpus: online,
+        local_image: None,
     }
 }
 

@@ -105,6 +105,7 @@ mod tests {
                 machine: "x86_64".into(),
                 possible_cpus: 2,
                 online_cpus: 2,
+                local_image: None,
             },
             quick: false,
             summary: Summary::of(&results),

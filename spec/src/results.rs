@@ -63,6 +63,19 @@ pub struct KernelInfo {
     pub possible_cpus: u32,
     /// Online CPUs, which gate concurrency checks.
     pub online_cpus: u32,
+    /// Set for a local image only: marks the results as those of a local build.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub local_image: Option<LocalImage>,
+}
+
+/// A kernel image booted from disk by `mapspec matrix --image`; absent for
+/// every other run (Debian kernels of the lock, `mapspec run`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LocalImage {
+    /// sha256 of the image file booted (bzImage or PVH vmlinux).
+    pub sha256: String,
+    /// The image's file name (no directory: results stay machine-independent).
+    pub file: String,
 }
 
 /// What a claim was checked for on this kernel, decided by the runner from
