@@ -3,6 +3,7 @@
 
 pub mod exec;
 pub mod fixtures;
+pub mod kconfig;
 pub mod kernel;
 pub mod runner;
 pub mod sys;

@@ -156,7 +156,9 @@ fn check_claim(
     // A refusal check only creates a map; the claim's own requirements
     // (CPUs, statistical budget) do not apply to it.
     if why.is_none() {
-        if let Some(reason) = missing_requirement(&claim.requires, info, opts.quick) {
+        if let Some(reason) = missing_requirement(&claim.requires, info, opts.quick)
+            .or_else(|| crate::kconfig::running()?.missing_for(spec, claim))
+        {
             result.reason = Some(reason);
             return result;
         }
