@@ -10,9 +10,9 @@
 pub mod accel;
 pub mod cache_lock;
 pub mod compare;
-pub mod diff;
 pub mod config;
 pub mod cpio;
+pub mod diff;
 pub mod elf;
 pub mod fetch;
 pub mod glob;
