@@ -284,6 +284,7 @@ impl MapSpec {
             before: None,
             until: None,
             after: None,
+            source: None,
             requires: Requires::default(),
             note: None,
             map: CreateAttrs::default(),

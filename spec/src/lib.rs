@@ -5,11 +5,13 @@
 pub mod bounds;
 pub mod bundle;
 pub mod claim;
+pub mod evidence;
 pub mod load;
 pub mod map_types;
 pub mod model;
 pub mod mutate;
 pub mod names;
+pub mod provenance;
 pub mod prog;
 mod raw_datum;
 pub mod read;
@@ -17,6 +19,7 @@ pub mod results;
 pub mod schema;
 pub mod text;
 pub mod version;
+pub mod wording;
 pub mod yaml;
 
 pub use claim::{Claim, ClaimKind, Plan, Program};

@@ -215,10 +215,18 @@ fn fixture_problems(d: &Datum) -> Vec<String> {
     use crate::names::{ID_FIXTURES, SOCKET_FIXTURES};
     match d {
         Datum::Id { id } if !ID_FIXTURES.contains(&id.name()) => {
-            vec![unknown_name("program or map fixture", id.name(), ID_FIXTURES)]
+            vec![unknown_name(
+                "program or map fixture",
+                id.name(),
+                ID_FIXTURES,
+            )]
         }
         Datum::Cookie { cookie } if !SOCKET_FIXTURES.contains(&cookie.name()) => {
-            vec![unknown_name("socket fixture", cookie.name(), SOCKET_FIXTURES)]
+            vec![unknown_name(
+                "socket fixture",
+                cookie.name(),
+                SOCKET_FIXTURES,
+            )]
         }
         Datum::U32s { u32s } => u32s.iter().flat_map(fixture_problems).collect(),
         Datum::Map { map } => attrs_problems(&map.attrs),
@@ -509,13 +517,21 @@ fn validate(spec: &MapSpec, ctx: &mut Ctx) {
         ("iteration", &spec.iteration),
         ("atomicity", &spec.atomicity),
     ] {
-        for (i, id) in st.checked_by.iter().enumerate() {
+        let named = st.checked_by.iter().map(|id| ("checked_by", id));
+        let named = named.chain(st.observed_by.iter().map(|id| ("observed_by", id)));
+        let mut index = std::collections::HashMap::new();
+        for (list, id) in named {
+            let i = {
+                let n = index.entry(list).or_insert(0usize);
+                *n += 1;
+                *n - 1
+            };
             if !all_ids.contains(id) {
                 let hint = did_you_mean(id, all_ids.iter().map(|s| s.as_str()))
                     .map(|s| format!(", did you mean `{s}`?"))
                     .unwrap_or_default();
                 ctx.at(
-                    &[key(field), key("checked_by"), Seg::Index(i)],
+                    &[key(field), key(list), Seg::Index(i)],
                     format!("unknown claim id `{id}`{hint}"),
                 );
             }
@@ -526,6 +542,13 @@ fn validate(spec: &MapSpec, ctx: &mut Ctx) {
             Some((field, i)) => ctx.at(&[key(field), Seg::Index(i), key("map")], m),
             None => ctx.at(&[key("base")], m),
         }
+    }
+    for (path, m) in crate::evidence::problems(spec)
+        .into_iter()
+        .chain(crate::wording::problems(spec))
+        .chain(crate::provenance::problems(spec))
+    {
+        ctx.at(&path, m);
     }
     for (path, m) in crate::text::control_characters(spec) {
         ctx.at(&path, m);

@@ -14,9 +14,9 @@ summary: s
 useful_for: u
 description: d
 base: {key_size: 4, value_size: 8, max_entries: 4}
-value_layout: {text: t}
-iteration: {text: t}
-atomicity: {text: t}
+value_layout: {text: t, unverified: {reason: r}}
+iteration: {text: t, unverified: {reason: r}}
+atomicity: {text: t, unverified: {reason: r}}
 scenarios:
   - id: mmap-store
     text: A store through the mapping is seen by lookup.

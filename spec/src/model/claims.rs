@@ -101,6 +101,11 @@ macro_rules! claim_struct {
             /// The outcome of the last step on kernels from `until` on.
             #[serde(default, skip_serializing_if = "Option::is_none")]
             pub after: Option<Outcome>,
+            /// Where `since`/`until` come from. Absent: bracketed by the
+            /// matrix (the newest kernel that refused, the oldest that
+            /// accepted), computed from results, never typed by hand.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub source: Option<VersionSource>,
             /// Extra requirements for this claim.
             #[serde(default)]
             pub requires: Requires,
@@ -122,6 +127,7 @@ macro_rules! claim_struct {
                     before: self.before,
                     until: self.until,
                     after: self.after,
+                    source: self.source.clone(),
                     requires: self.requires.clone(),
                     note: self.note.clone(),
                     map: self.map.clone(),
@@ -184,7 +190,30 @@ pub struct ClaimMeta {
     pub before: Option<Outcome>,
     pub until: Option<KernelVersion>,
     pub after: Option<Outcome>,
+    pub source: Option<VersionSource>,
     pub requires: Requires,
     pub note: Option<String>,
     pub map: CreateAttrs,
+}
+
+/// Where a claim's `since`/`until` was read: an upstream commit, or a
+/// release's notes when the commit is not known.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged, deny_unknown_fields)]
+pub enum VersionSource {
+    /// `{commit: 0123456789ab, subject: "bpf: ..."}`: the 12-hex id
+    /// (lint checks its shape) and the commit's subject line.
+    Commit { commit: String, subject: String },
+    /// `{release: "Linux 5.8"}`: the release whose notes or source show it.
+    Release { release: String },
+}
+
+impl VersionSource {
+    /// What the page prints after "from the kernel source".
+    pub fn describe(&self) -> String {
+        match self {
+            VersionSource::Commit { commit, subject } => format!("commit {commit} (\"{subject}\")"),
+            VersionSource::Release { release } => release.clone(),
+        }
+    }
 }

@@ -93,14 +93,61 @@ fn default_absent() -> Outcome {
     Outcome::Err(crate::names::Errno::EINVAL)
 }
 
-/// A prose statement, and the claims whose checks back it up. With no
-/// `checked_by`, docgen prints it as not yet verified.
+/// A prose statement and how we know it. Its [`Evidence`] is one of
+/// three kinds: asserted (`checked_by` names claims whose checks fail if
+/// it is false), observed (`observed_by` names counting claims, whose
+/// measurements the page prints without a verification mark) or explained
+/// (`unverified` says why no check can back it: mechanism, advice,
+/// history). Lint requires one of them and that every claim named tests
+/// the statement's subject (see `evidence.rs`).
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Statement {
     pub text: String,
-    #[serde(default)]
+    /// Claims that assert the statement: each one's steps test its
+    /// subject, and each has an outcome or a bound that can fail.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub checked_by: Vec<String>,
+    /// Counting claims (statistical, no bound that can fail) whose
+    /// measurements illustrate the statement: "observed on ...".
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub observed_by: Vec<String>,
+    /// Why the statement is explained rather than asserted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unverified: Option<Unverified>,
+}
+
+/// An explained statement's mark: why no check backs it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Unverified {
+    pub reason: String,
+}
+
+/// How a statement is known; docgen prints it next to the statement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Evidence {
+    /// A claim's check fails if the statement is false.
+    Asserted,
+    /// Only counts back it: printed as "observed on ...", never "verified".
+    Observed,
+    /// Mechanism, advice or history, marked `unverified` with a reason.
+    Explained,
+}
+
+impl Statement {
+    /// The statement's kind. Lint guarantees that `checked_by` names only
+    /// claims that can fail, so a non-empty one means asserted.
+    pub fn evidence(&self) -> Evidence {
+        if !self.checked_by.is_empty() {
+            Evidence::Asserted
+        } else if !self.observed_by.is_empty() {
+            Evidence::Observed
+        } else {
+            Evidence::Explained
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
