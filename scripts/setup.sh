@@ -10,6 +10,7 @@ pkgs=(
   strace                                         # tests: the guest entry point makes no reboot(2) on a host
   python3-venv                                   # Sphinx, to validate Documentation/
   gnupg debian-archive-keyring                   # apt's signature checks in the matrix
+  chromium                                       # tests: the report's pages in a real browser (browser_*)
 )
 missing=()
 for p in "${pkgs[@]}"; do

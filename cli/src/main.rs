@@ -4,7 +4,9 @@
 mod cmd_docs;
 mod cmd_lint;
 mod cmd_matrix;
+mod cmd_report;
 mod cmd_run;
+mod cmd_show;
 mod output;
 mod run_text;
 mod runner_bin;
@@ -50,6 +52,10 @@ enum Cmd {
     /// Boot Debian kernels in QEMU and run the suite in each.
     // Boxed: its many options would make every variant as large.
     Matrix(Box<cmd_matrix::Args>),
+    /// Render the compatibility report: every claim on every kernel, as HTML.
+    Report(cmd_report::Args),
+    /// Print one map type's tables from the results of one kernel or all.
+    Show(cmd_show::Args),
 }
 
 fn main() -> ExitCode {
@@ -70,6 +76,8 @@ fn main() -> ExitCode {
         Cmd::Run(a) => cmd_run::main(a),
         Cmd::Docs(a) => cmd_docs::main(a),
         Cmd::Matrix(a) => cmd_matrix::main(*a),
+        Cmd::Report(a) => cmd_report::main(a),
+        Cmd::Show(a) => cmd_show::main(a),
     };
     output::flush();
     match r {
