@@ -7,7 +7,7 @@
 //! `measurement`.
 
 use crate::page::{render_claim, Targets};
-use crate::verify::Results;
+use crate::wording::Results;
 use crate::{rst, DocError, SpecFile};
 use mapspec_spec::results::{ClaimResult, Measurement, Status as RStatus};
 use mapspec_spec::{Claim, ProgRaceOp, ProgTornOp, Step, TornOp};

@@ -17,7 +17,7 @@ mod page;
 pub mod rst;
 mod templates;
 pub mod usage;
-pub mod verify;
+pub mod wording;
 
 use mapspec_spec::results::{ResultsError, RunReport};
 use mapspec_spec::yaml::{self, Positions, Seg};
@@ -186,7 +186,7 @@ pub fn claim_texts(sf: &SpecFile) -> Result<Vec<(String, String)>, DocError> {
 /// older spec, a renamed claim): they are not shown on any page.
 pub fn unknown_claims(specs: &[SpecFile], reports: &[RunReport]) -> Vec<String> {
     let specs: Vec<MapSpec> = specs.iter().map(|s| s.spec.clone()).collect();
-    verify::Results::new(reports).unknown_claims(&specs)
+    wording::Results::new(reports).unknown_claims(&specs)
 }
 
 /// The directories that paths of example sources (`conformance/...`) are
@@ -213,7 +213,7 @@ pub type Pages = BTreeMap<String, String>;
 
 /// Render every page. Pure and deterministic.
 pub fn render(specs: &[SpecFile], reports: &[RunReport]) -> Result<Pages, DocError> {
-    let results = verify::Results::new(reports);
+    let results = wording::Results::new(reports);
     let tera = templates::engine(source_roots(specs))?;
     let mut groups: BTreeMap<&str, Vec<&SpecFile>> = BTreeMap::new();
     for s in specs {

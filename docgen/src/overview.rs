@@ -3,7 +3,7 @@
 //! of each map type and the index of map types, all from the specs.
 
 use crate::page::Targets;
-use crate::verify::{self, Results, State};
+use crate::wording::{self, Results, State};
 use crate::{key, rst, DocError, SpecFile};
 use mapspec_spec::{ClaimKind, ElemFlag, Outcome};
 use serde::Serialize;
@@ -68,7 +68,7 @@ pub fn build(specs: &[SpecFile], results: &Results) -> Result<Overview, DocError
 
     // flag → (situation text, outcome) in order of first use → per map
     // type (in type order) the statuses of its claims for that cell.
-    type Cells = Vec<((String, String), Vec<(String, String, Vec<verify::Status>)>)>;
+    type Cells = Vec<((String, String), Vec<(String, String, Vec<wording::Status>)>)>;
     let mut flags: BTreeMap<(usize, String), Cells> = BTreeMap::new();
     for sf in &sorted {
         let spec = &sf.spec;
@@ -124,9 +124,9 @@ pub fn build(specs: &[SpecFile], results: &Results) -> Result<Overview, DocError
             // Consecutive types with the same verification share one note.
             let mut parts: Vec<(String, Vec<(String, String)>)> = Vec::new();
             for (t, page, statuses) in types {
-                let (state, kernels) = verify::combine(statuses);
+                let (state, kernels) = wording::combine(statuses);
                 let status = match state {
-                    State::Verified => format!("verified on {}", verify::kernel_names(&kernels)),
+                    State::Verified => format!("verified on {}", wording::kernel_names(&kernels)),
                     State::Unverified => "**not yet verified**".into(),
                     State::Differs => "**differs between kernels**, see the map's page".into(),
                 };
@@ -168,7 +168,7 @@ pub fn build(specs: &[SpecFile], results: &Results) -> Result<Overview, DocError
             }
         }
         let (state, kernels) = if all {
-            verify::combine(&statuses)
+            wording::combine(&statuses)
         } else {
             (State::Unverified, Vec::new())
         };
@@ -193,7 +193,7 @@ pub fn build(specs: &[SpecFile], results: &Results) -> Result<Overview, DocError
             atomicity.push_str(&rst::wrap(
                 &format!(
                     "Verified on {}; the checks are listed on the map's page.",
-                    verify::kernel_names(&kernels)
+                    wording::kernel_names(&kernels)
                 ),
                 "   ",
                 "   ",

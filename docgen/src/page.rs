@@ -2,7 +2,7 @@
 //! every claim of each with its verification status.
 
 use crate::markdown::Target;
-use crate::verify::{self, Results, State};
+use crate::wording::{self, Results, State};
 use crate::{key, rst, usage, DocError, SpecFile};
 use mapspec_spec::yaml::Seg;
 use mapspec_spec::{Claim, ClaimKind, Command, CreateAttrs, Datum, MapSpec, Outcome, Statement};
@@ -124,7 +124,7 @@ fn with(path: &[Seg], k: &str) -> Vec<Seg> {
 pub(crate) struct RenderedClaim {
     pub bullet: String,
     pub state: State,
-    pub status: verify::Status,
+    pub status: wording::Status,
     /// The claim's sentence as inline RST (without status), for tests.
     pub text: String,
 }
@@ -134,14 +134,14 @@ fn since_sentence(claim: &Claim) -> Option<String> {
     if let Some(s) = &claim.meta.since {
         let mut p = format!("Since {}", s.describe());
         if let Some(b) = claim.meta.before {
-            p.push_str(&format!("; older kernels give {}", verify::outcome(b)));
+            p.push_str(&format!("; older kernels give {}", wording::outcome(b)));
         }
         parts.push(p);
     }
     if let Some(u) = claim.meta.until {
         let mut p = format!("Until {u}");
         if let Some(a) = claim.meta.after {
-            p.push_str(&format!("; from {u} on, {}", verify::outcome(a)));
+            p.push_str(&format!("; from {u} on, {}", wording::outcome(a)));
         }
         parts.push(p);
     }
@@ -258,7 +258,7 @@ fn attrs(a: &CreateAttrs) -> String {
 /// the claim is not verified (`marks` is off when the whole table is
 /// unverified and says so once above it).
 fn cell(expect: Outcome, claim: &Claim, state: State, marks: bool) -> String {
-    let mut s = verify::outcome(expect);
+    let mut s = wording::outcome(expect);
     if let Some(since) = &claim.meta.since {
         s.push_str(&format!(" since {}", since.version()));
     }
@@ -370,9 +370,9 @@ fn statement(
         .iter()
         .filter_map(|id| claims.get(id))
         .collect();
-    let statuses: Vec<verify::Status> = backing.iter().map(|(_, r)| r.status.clone()).collect();
+    let statuses: Vec<wording::Status> = backing.iter().map(|(_, r)| r.status.clone()).collect();
     let (state, kernels) = if backing.len() == st.checked_by.len() {
-        verify::combine(&statuses)
+        wording::combine(&statuses)
     } else {
         (State::Unverified, Vec::new())
     };
@@ -391,11 +391,11 @@ fn statement(
         (_, 0) => "No check backs this statement yet.".to_string(),
         (State::Verified, 1) => format!(
             "Verified on {}, through this claim:",
-            verify::kernel_names(&kernels)
+            wording::kernel_names(&kernels)
         ),
         (State::Verified, _) => format!(
             "Verified on {}, through these claims:",
-            verify::kernel_names(&kernels)
+            wording::kernel_names(&kernels)
         ),
         (_, 1) => "It rests on this claim:".into(),
         (_, _) => "It rests on these claims:".into(),
