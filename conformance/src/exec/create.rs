@@ -52,19 +52,27 @@ pub fn create(cx: &mut Context, p: &Program, ncpu: usize) -> Flow<Option<Map>> {
         numa_node: a.numa_node.unwrap_or(0),
         ..Default::default()
     };
+    // Every attribute the spec set is shown, once.
+    let mut set = String::new();
+    if let Some(x) = a.map_extra {
+        set.push_str(&format!(", map_extra={x:#x}"));
+    }
+    if let Some(n) = a.numa_node {
+        set.push_str(&format!(", numa_node={n}"));
+    }
     // The template's fd only needs to live through BPF_MAP_CREATE.
     let mut _inner: Option<OwnedFd> = None;
     let mut extra = String::new();
     if let Some(inner) = &a.inner_map {
         let fd = map_create(&template_args(inner))
             .map_err(|e| error(format!("creating the inner map failed with {e}")))?;
-        cx.trace.push(format!(
-            "inner map (type={}) = fd {}",
-            inner.type_value,
-            fd.as_raw_fd()
-        ));
         args.inner_map_fd = Some(fd.as_raw_fd());
-        extra.push_str(&format!(", inner_map_fd={}", fd.as_raw_fd()));
+        // Shown once: the fd and the template it was made from.
+        extra.push_str(&format!(
+            ", inner_map_fd={} (a type {} template)",
+            fd.as_raw_fd(),
+            inner.type_value
+        ));
         _inner = Some(fd);
     }
     if let Some(d) = &a.inner_map_fd {
@@ -110,7 +118,15 @@ pub fn create(cx: &mut Context, p: &Program, ncpu: usize) -> Flow<Option<Map>> {
         args.value_size,
         args.max_entries,
         flags.join("|"),
-        a.btf.map(|b| format!(", btf={b}{extra}")).unwrap_or(extra)
+        a.btf
+            .map(|b| match args.btf_fd {
+                Some(_) => format!(
+                    ", btf={b} (key_type_id={}, value_type_id={}){set}{extra}",
+                    args.btf_key_type_id, args.btf_value_type_id
+                ),
+                None => format!(", btf={b}{set}{extra}"),
+            })
+            .unwrap_or(set + &extra)
     );
     let created = if a.drop_caps.is_empty() {
         map_create(&args)

@@ -40,9 +40,14 @@ pub fn elem(cx: &mut Context, m: &Map, command: Command, op: &ElemOp) -> Flow {
                 }
                 _ => m.value(base)?,
             };
+            // No value in the spec writes zeroes, not a NULL pointer.
+            let step = match op.per_cpu_step {
+                Some(step) if m.percpu => format!(" (+{step} per CPU)"),
+                _ => String::new(),
+            };
             let what = format!(
-                "update(key={key_text}, value={}{fl})",
-                print::datum(op.value.as_ref())
+                "update(key={key_text}, value={}{step}{fl})",
+                print::datum(Some(base))
             );
             let got = sys::update(&m.fd, key.as_deref(), &v, flags);
             cx.check(what, op.expect, got)
