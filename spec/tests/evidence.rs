@@ -1,0 +1,124 @@
+//! Statements say how they are known, and a claim backs a statement only
+//! if its steps test the statement's subject (spec/src/evidence.rs); a
+//! claim's `source` names a well-formed commit or a release.
+
+use mapspec_spec::{load_str, Diagnostic, Evidence};
+use std::path::Path;
+
+const HASH: &str = include_str!("../maps/hash.yaml");
+
+fn lint(src: &str) -> Vec<Diagnostic> {
+    load_str(Path::new("spec/maps/hash.yaml"), src)
+        .err()
+        .unwrap_or_default()
+}
+
+fn messages(src: &str) -> String {
+    lint(src)
+        .iter()
+        .map(|d| d.message.clone())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn replaced(from: &str, to: &str) -> String {
+    assert!(HASH.contains(from), "hash.yaml no longer has `{from}`");
+    HASH.replacen(from, to, 1)
+}
+
+#[test]
+fn the_committed_hash_statements_have_the_three_kinds_where_expected() {
+    let spec = load_str(Path::new("spec/maps/hash.yaml"), HASH).expect("hash.yaml lints");
+    assert_eq!(spec.atomicity.evidence(), Evidence::Asserted);
+    assert_eq!(spec.iteration.evidence(), Evidence::Asserted);
+    assert_eq!(spec.atomicity.observed_by, vec!["torn-reads-are-possible"]);
+}
+
+#[test]
+fn a_counting_claim_cannot_assert_a_statement() {
+    let src = replaced(
+        "  checked_by: [spin-lock-snapshots-are-consistent]\n  observed_by: [torn-reads-are-possible]\n",
+        "  checked_by: [torn-reads-are-possible]\n",
+    );
+    let m = messages(&src);
+    assert!(m.contains("`torn-reads-are-possible` only counts"), "{m}");
+}
+
+#[test]
+fn a_claim_of_another_subject_cannot_back_a_statement() {
+    // The LRU_HASH case: atomicity "verified" by a BTF errno cell.
+    let src = replaced(
+        "  checked_by: [spin-lock-snapshots-are-consistent]\n",
+        "  checked_by: [lock-absent]\n",
+    );
+    let m = messages(&src);
+    assert!(
+        m.contains("claim `lock-absent` does not test this statement's subject"),
+        "{m}"
+    );
+    // Iteration needs get_next_key, keys or a batch step.
+    let src = replaced(
+        "  checked_by: [iterate-all-keys, next-key-of-missing-key-restarts]\n",
+        "  checked_by: [iterate-all-keys, lookup-present]\n",
+    );
+    let m = messages(&src);
+    assert!(
+        m.contains("iteration: claim `lookup-present` does not test"),
+        "{m}"
+    );
+}
+
+#[test]
+fn an_asserting_claim_is_not_merely_observed() {
+    let src = replaced(
+        "  observed_by: [torn-reads-are-possible]\n",
+        "  observed_by: [spin-lock-snapshots-are-consistent]\n",
+    );
+    let m = messages(&src);
+    assert!(m.contains("name it in `checked_by`"), "{m}");
+}
+
+#[test]
+fn a_statement_must_say_how_it_is_known() {
+    let src = replaced(
+        "  checked_by: [iterate-all-keys, next-key-of-missing-key-restarts]\n",
+        "",
+    );
+    let m = messages(&src);
+    assert!(
+        m.contains("iteration: say how the statement is known"),
+        "{m}"
+    );
+    let src = replaced(
+        "  checked_by: [iterate-all-keys, next-key-of-missing-key-restarts]\n",
+        "  unverified: {reason: the order is the hash's}\n",
+    );
+    assert!(lint(&src).is_empty(), "{}", messages(&src));
+    let src = replaced(
+        "  checked_by: [iterate-all-keys, next-key-of-missing-key-restarts]\n",
+        "  checked_by: [iterate-all-keys]\n  unverified: {reason: r}\n",
+    );
+    assert!(messages(&src).contains("is asserted, not `unverified`"));
+}
+
+#[test]
+fn a_source_names_a_well_formed_commit_or_a_release() {
+    let anchor = "    text: A key_size above MAX_BPF_STACK";
+    let with = |source: &str| {
+        let i = HASH.find(anchor).expect("claim with a since");
+        let line_end = HASH[i..].find('\n').unwrap() + i + 1;
+        format!(
+            "{}    source: {source}\n{}",
+            &HASH[..line_end],
+            &HASH[line_end..]
+        )
+    };
+    assert!(lint(&with("{release: \"Linux 5.11\"}")).is_empty());
+    assert!(lint(&with("{commit: 0123456789ab, subject: \"bpf: x\"}")).is_empty());
+    let m = messages(&with("{commit: 0123456789AZ, subject: \"bpf: x\"}"));
+    assert!(m.contains("is not an upstream commit id"), "{m}");
+    let m = messages(&with("{commit: 01234, subject: \"bpf: x\"}"));
+    assert!(m.contains("is not an upstream commit id"), "{m}");
+    let m = messages(&with("{release: soon}"));
+    assert!(m.contains("names no kernel version"), "{m}");
+}
