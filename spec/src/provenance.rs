@@ -1,6 +1,8 @@
-//! Lint for `source`, where a claim's `since`/`until` comes from. Without
-//! it the version is bracketed by the matrix (computed from results); with
-//! it, the page prints "from the kernel source" and the commit or release.
+//! Lint for `source`, where a claim's `since`/`until` comes from. A claim
+//! without `since`/`until` is bracketed by the matrix (computed from
+//! results, never typed); a version typed in a spec was read in the kernel
+//! source, and `source` names the commit or the release, which the page
+//! prints after "from the kernel source".
 
 use crate::model::*;
 use crate::yaml::Seg;
@@ -19,7 +21,16 @@ pub fn commit_id_problem(id: &str) -> Option<String> {
 /// Problems with one claim's `source`.
 pub fn source_problems(meta: &ClaimMeta) -> Vec<String> {
     let Some(source) = &meta.source else {
-        return Vec::new();
+        // A version typed in a spec was read somewhere: the matrix's
+        // bracket is computed from results, never typed.
+        return if meta.since.is_some() || meta.until.is_some() {
+            vec!["a `since`/`until` typed in a spec comes from the kernel source: say where with \
+                  `source: {commit: <12-hex id>, subject: ...}` or `source: {release: \"Linux X.Y\"}` \
+                  (the matrix's bracket is computed from results, never typed)"
+                .into()]
+        } else {
+            Vec::new()
+        };
     };
     let mut out = Vec::new();
     if meta.since.is_none() && meta.until.is_none() {

@@ -103,22 +103,23 @@ fn a_statement_must_say_how_it_is_known() {
 
 #[test]
 fn a_source_names_a_well_formed_commit_or_a_release() {
-    let anchor = "    text: A key_size above MAX_BPF_STACK";
+    let typed = "    since: \"5.11\"\n    source: {release: \"Linux 5.11\"}\n";
     let with = |source: &str| {
-        let i = HASH.find(anchor).expect("claim with a since");
-        let line_end = HASH[i..].find('\n').unwrap() + i + 1;
-        format!(
-            "{}    source: {source}\n{}",
-            &HASH[..line_end],
-            &HASH[line_end..]
-        )
+        assert!(HASH.contains(typed), "hash.yaml no longer has `{typed}`");
+        HASH.replacen(typed, &format!("    since: \"5.11\"\n{source}"), 1)
     };
-    assert!(lint(&with("{release: \"Linux 5.11\"}")).is_empty());
-    assert!(lint(&with("{commit: 0123456789ab, subject: \"bpf: x\"}")).is_empty());
-    let m = messages(&with("{commit: 0123456789AZ, subject: \"bpf: x\"}"));
+    assert!(lint(&with("    source: {release: \"Linux 5.11\"}\n")).is_empty());
+    let ok = with("    source: {commit: 0123456789ab, subject: \"bpf: x\"}\n");
+    assert!(lint(&ok).is_empty(), "{}", messages(&ok));
+    let m = messages(&with(
+        "    source: {commit: 0123456789AZ, subject: \"bpf: x\"}\n",
+    ));
     assert!(m.contains("is not an upstream commit id"), "{m}");
-    let m = messages(&with("{commit: 01234, subject: \"bpf: x\"}"));
+    let m = messages(&with("    source: {commit: 01234, subject: \"bpf: x\"}\n"));
     assert!(m.contains("is not an upstream commit id"), "{m}");
-    let m = messages(&with("{release: soon}"));
+    let m = messages(&with("    source: {release: soon}\n"));
     assert!(m.contains("names no kernel version"), "{m}");
+    // A typed version with no source: the bracket is never typed.
+    let m = messages(&with(""));
+    assert!(m.contains("comes from the kernel source"), "{m}");
 }

@@ -22,6 +22,7 @@ scenarios:
     text: A store through the mapping is seen by lookup.
     map: {map_flags: [BPF_F_MMAPABLE]}
     since: "5.5"
+    source: {release: "Linux 5.5"}
     before: EINVAL
     steps:
       - mmap: {writable: true, store: 42}
