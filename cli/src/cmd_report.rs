@@ -29,14 +29,13 @@ pub struct Args {
     pub out: PathBuf,
 }
 
+/// What `report` and `show` render from.
+pub type Inputs = (Vec<MapSpec>, Vec<RunReport>, Vec<Package>);
+
 /// The specs, the results and the Debian packages of the kernels: what
 /// both `report` and `show` render. `Ok(Err(code))` when the specs do not
 /// lint (the problems are printed).
-pub fn load(
-    specs: &Path,
-    results: &[PathBuf],
-    who: &str,
-) -> anyhow::Result<Result<(Vec<MapSpec>, Vec<RunReport>, Vec<Package>), u8>> {
+pub fn load(specs: &Path, results: &[PathBuf], who: &str) -> anyhow::Result<Result<Inputs, u8>> {
     if !specs.is_dir() {
         anyhow::bail!("the spec directory {} does not exist", specs.display());
     }

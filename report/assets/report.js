@@ -36,6 +36,15 @@
       r.hidden = !ok;
       if (ok) shown += 1;
     });
+    // A table whose rows are all filtered out goes, with its heading.
+    Array.prototype.forEach.call(document.querySelectorAll(".wrap"), function (w) {
+      var any = w.querySelector("tr[data-row]:not([hidden])");
+      var none = !any && w.querySelector("tr[data-row]");
+      w.hidden = !!none;
+      var h = w.previousElementSibling;
+      while (h && h.tagName === "P") h = h.previousElementSibling;
+      if (h && /^H[23]$/.test(h.tagName)) h.hidden = !!none;
+    });
     cols.forEach(function (c) {
       if (k && c.getAttribute("data-k") !== k) c.setAttribute("data-hide-k", "");
       else c.removeAttribute("data-hide-k");
@@ -55,9 +64,12 @@
     var el = id && document.getElementById(id);
     if (el && el.tagName === "DETAILS") {
       el.open = true;
-      el.scrollIntoView({ block: "center" });
     }
     apply();
+    if (el && el.tagName === "DETAILS") {
+      var box = el.getBoundingClientRect();
+      if (box.top < 0 || box.bottom > window.innerHeight) el.scrollIntoView({ block: "center" });
+    }
   }
 
   if (form) {

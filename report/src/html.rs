@@ -517,18 +517,18 @@ fn row_html(r: &RowCtx) -> String {
         }
         h.push_str("</p>\n");
         if let Some(d) = c.decisive {
-            let _ = write!(
+            let _ = writeln!(
                 h,
-                "<p>Decisive operation: <code>{}</code>, expected <code>{}</code>, observed <code>{}</code></p>\n",
+                "<p>Decisive operation: <code>{}</code>, expected <code>{}</code>, observed <code>{}</code></p>",
                 esc(&d.operation),
                 esc(&d.expected),
                 esc(&d.observed)
             );
         }
         if let (Some(e), Some(o)) = (c.expected, c.observed) {
-            let _ = write!(
+            let _ = writeln!(
                 h,
-                "<p>Expected:</p><pre>{}</pre><p>Observed:</p><pre>{}</pre>\n",
+                "<p>Expected:</p><pre>{}</pre><p>Observed:</p><pre>{}</pre>",
                 esc(e),
                 esc(o)
             );
