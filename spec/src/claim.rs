@@ -194,7 +194,7 @@ fn situation_steps(spec: &MapSpec, name: &str) -> SituationParts {
     }
 }
 
-fn command_step(
+pub(crate) fn command_step(
     cmd: Command,
     key: Option<Datum>,
     flags: Flags,

@@ -64,7 +64,20 @@ pub fn create(cx: &mut Context, p: &Program, ncpu: usize) -> Flow<Option<Map>> {
     let mut _inner: Option<OwnedFd> = None;
     let mut extra = String::new();
     if let Some(inner) = &a.inner_map {
-        let fd = map_create(&template_args(inner))
+        // A map-in-map template is made from its own template (which the
+        // kernel then refuses to nest: one level only).
+        let mut targs = template_args(inner);
+        let _nested = match &inner.attrs.inner_map {
+            Some(nested) => {
+                let fd = map_create(&template_args(nested)).map_err(|e| {
+                    error(format!("creating the inner map's template failed with {e}"))
+                })?;
+                targs.inner_map_fd = Some(fd.as_raw_fd());
+                Some(fd)
+            }
+            None => None,
+        };
+        let fd = map_create(&targs)
             .map_err(|e| error(format!("creating the inner map failed with {e}")))?;
         args.inner_map_fd = Some(fd.as_raw_fd());
         // Shown once: the fd and the template it was made from.

@@ -9,6 +9,7 @@
 //! on `context`, `map`, `print` and `verdict`; nothing on this one.
 
 mod batch;
+mod by_id;
 mod context;
 mod create;
 mod elem;
@@ -77,6 +78,12 @@ impl StepInterpreter<'_> {
     }
 
     fn step(&mut self, m: &Map, step: &Step) -> Flow {
+        if let Step::ById(op) = step {
+            return match by_id::open(&mut self.cx, m, op)? {
+                Some(second) => self.step(&second, &op.step()),
+                None => Ok(()),
+            };
+        }
         let cx = &mut self.cx;
         match step {
             Step::Update(op) => elem::elem(cx, m, elem::Command::Update, op),
@@ -102,6 +109,8 @@ impl StepInterpreter<'_> {
             Step::ProgRun(op) => programs::prog_run(cx, m, op),
             Step::ProgRace(op) => races::prog_race(cx, m, op),
             Step::ProgTorn(op) => torn::prog_torn(cx, m, op),
+            // Run above, through the second fd.
+            Step::ById(_) => Ok(()),
         }
     }
 }

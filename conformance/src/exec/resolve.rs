@@ -95,6 +95,7 @@ fn step_data(step: &mut Step) -> Vec<&mut Datum> {
             .chain(o.value.iter_mut())
             .chain(o.out.iter_mut())
             .collect(),
+        Step::ById(o) => o.key.iter_mut().chain(o.value.iter_mut()).collect(),
         _ => Vec::new(),
     }
 }

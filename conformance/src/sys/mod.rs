@@ -8,6 +8,7 @@
 pub mod btf;
 pub mod cpu;
 pub mod map;
+pub mod map_id;
 pub mod prog;
 
 // The fixtures create and empty maps through the same calls.

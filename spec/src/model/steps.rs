@@ -183,6 +183,8 @@ pub enum Step {
     ProgRace(crate::prog::ProgRaceOp),
     /// Kernel side, statistical: a writer program against userspace lookups.
     ProgTorn(crate::prog::ProgTornOp),
+    /// A command through a second fd opened by id with `open_flags`.
+    ById(super::ByIdOp),
 }
 
 impl Step {
@@ -201,6 +203,7 @@ impl Step {
             Step::Mmap(o) => Some(&mut o.expect),
             Step::ProgLoad(o) => Some(&mut o.expect),
             Step::ProgRun(o) => Some(&mut o.expect),
+            Step::ById(o) => Some(&mut o.expect),
             Step::Fill(_) | Step::Keys(_) | Step::TornRead(_) => None,
             Step::ProgRace(_) | Step::ProgTorn(_) => None,
         }
@@ -226,6 +229,7 @@ impl Step {
             Step::ProgRun(_) => "prog_run",
             Step::ProgRace(_) => "prog_race",
             Step::ProgTorn(_) => "prog_torn",
+            Step::ById(_) => "by_id",
         }
     }
 }
