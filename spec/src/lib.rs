@@ -2,6 +2,7 @@
 //! validated and compiled into checks. Nothing in this crate makes a
 //! syscall; the runner (conformance) and docgen both build on it.
 
+pub mod api;
 pub mod bounds;
 pub mod bundle;
 pub mod claim;
@@ -27,5 +28,5 @@ pub use load::{load_str, Diagnostic, LoadError};
 pub use model::*;
 pub use names::{Capability, ElemFlag, Errno, MapFlag, Outcome};
 pub use prog::{Example, ProgLoadOp, ProgRaceOp, ProgRunOp, ProgTornOp};
-pub use read::{load_dir, load_file};
+pub use read::{load_dir, load_dir_sources, load_file, SpecSource};
 pub use version::{KernelVersion, Since};

@@ -257,7 +257,6 @@ fn step_data(step: &Step) -> Vec<&Datum> {
             .chain(o.per_cpu.iter().flatten())
             .collect(),
         Step::GetNextKey(o) => o.key.iter().chain(o.next.iter()).collect(),
-        Step::ById(o) => o.key.iter().chain(o.value.iter()).collect(),
         Step::LookupBatch(o)
         | Step::UpdateBatch(o)
         | Step::DeleteBatch(o)
@@ -339,6 +338,9 @@ fn validate_steps(
 /// Semantic checks the schema cannot express.
 fn validate(spec: &MapSpec, ctx: &mut Ctx) {
     check_identity(spec, ctx);
+    for (path, message) in crate::api::problems(&spec.api) {
+        ctx.at(&path, message);
+    }
     if !spec.page.starts_with("map_")
         || !spec
             .page

@@ -108,6 +108,20 @@ pub fn load_file(path: &Path) -> Result<MapSpec, LoadError> {
 /// Every `*.yaml` under `dir/maps` (or `dir` itself when it has no `maps/`),
 /// sorted by name. All files are read and every problem is reported.
 pub fn load_dir(dir: &Path) -> Result<Vec<MapSpec>, LoadError> {
+    Ok(load_dir_sources(dir)?.into_iter().map(|s| s.spec).collect())
+}
+
+/// A loaded spec with the file it came from and its text, for callers that
+/// point at its lines (docgen) without reading it again.
+#[derive(Debug, Clone)]
+pub struct SpecSource {
+    pub spec: MapSpec,
+    pub path: PathBuf,
+    pub source: String,
+}
+
+/// [`load_dir`], keeping each spec's path and text.
+pub fn load_dir_sources(dir: &Path) -> Result<Vec<SpecSource>, LoadError> {
     let maps = if dir.join("maps").is_dir() {
         dir.join("maps")
     } else {
@@ -126,8 +140,13 @@ pub fn load_dir(dir: &Path) -> Result<Vec<MapSpec>, LoadError> {
     let mut diags = Vec::new();
     let mut by_type: BTreeMap<String, PathBuf> = BTreeMap::new();
     for f in files {
-        match load_file(&f) {
-            Ok(s) => {
+        let loaded = read_spec(&f).and_then(|source| {
+            load_str(&f, &source)
+                .map(|spec| (spec, source))
+                .map_err(|diagnostics| LoadError::Invalid { diagnostics })
+        });
+        match loaded {
+            Ok((s, source)) => {
                 if let Some(prev) = by_type.insert(s.map_type.clone(), f.clone()) {
                     diags.push(Diagnostic {
                         file: f.clone(),
@@ -140,7 +159,11 @@ pub fn load_dir(dir: &Path) -> Result<Vec<MapSpec>, LoadError> {
                         ),
                     });
                 }
-                specs.push(s)
+                specs.push(SpecSource {
+                    spec: s,
+                    path: f,
+                    source,
+                })
             }
             Err(LoadError::Invalid { diagnostics }) => diags.extend(diagnostics),
             Err(e) => return Err(e),

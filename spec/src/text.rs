@@ -8,8 +8,9 @@ use crate::model::MapSpec;
 use crate::yaml::Seg;
 use serde_json::Value;
 
-/// Fields whose text may span lines (Markdown and prose blocks).
-const MULTI_LINE: &[&str] = &["description", "note", "text"];
+/// Fields whose text may span lines (Markdown and prose blocks, C
+/// prototypes continued as their header continues them).
+const MULTI_LINE: &[&str] = &["description", "note", "text", "prototype"];
 
 /// Unicode direction overrides and isolates: not control characters to
 /// `char::is_control`, but they reorder what a terminal shows.

@@ -6,14 +6,12 @@
 //! in the submodules, re-exported so that `spec::model::X` names them all.
 
 mod attrs;
-mod by_id;
 mod claims;
 mod data;
 mod runner;
 mod steps;
 
 pub use attrs::*;
-pub use by_id::*;
 pub use claims::*;
 pub use data::*;
 pub use runner::*;
@@ -86,6 +84,9 @@ pub struct MapSpec {
     /// compiles and runs (see `prog::Example`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub examples: Vec<crate::prog::Example>,
+    /// Helpers, kfuncs and libbpf consumers of this type (see `api::Api`).
+    #[serde(default, skip_serializing_if = "crate::api::Api::is_empty")]
+    pub api: crate::api::Api,
     /// How the runner must handle this type's objects (see [`RunnerFacts`]).
     #[serde(default, skip_serializing_if = "RunnerFacts::is_default")]
     pub runner: RunnerFacts,
