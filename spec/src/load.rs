@@ -257,6 +257,7 @@ fn step_data(step: &Step) -> Vec<&Datum> {
             .chain(o.per_cpu.iter().flatten())
             .collect(),
         Step::GetNextKey(o) => o.key.iter().chain(o.next.iter()).collect(),
+        Step::ById(o) => o.key.iter().chain(o.value.iter()).collect(),
         Step::LookupBatch(o)
         | Step::UpdateBatch(o)
         | Step::DeleteBatch(o)

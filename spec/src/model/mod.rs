@@ -6,12 +6,14 @@
 //! in the submodules, re-exported so that `spec::model::X` names them all.
 
 mod attrs;
+mod by_id;
 mod claims;
 mod data;
 mod runner;
 mod steps;
 
 pub use attrs::*;
+pub use by_id::*;
 pub use claims::*;
 pub use data::*;
 pub use runner::*;
