@@ -178,7 +178,7 @@ fn root_run_output_file_is_written_whole() {
     assert_eq!(out.status.code(), Some(0));
     let v: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    assert_eq!(v["format_version"], 1);
+    assert_eq!(v["format_version"], 2);
     let leftovers: Vec<_> = std::fs::read_dir(path.parent().unwrap()).unwrap().collect();
     assert_eq!(leftovers.len(), 1, "temporary files left behind");
 }

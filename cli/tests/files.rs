@@ -86,7 +86,7 @@ fn matrix_merge_refuses_a_release_that_is_a_path() {
 fn matrix_merge_refuses_an_unknown_format_version() {
     let top = tempfile::tempdir().unwrap();
     let json = results_with_release("6.1.0-56-amd64").replacen(
-        "\"format_version\": 1",
+        "\"format_version\": 2",
         "\"format_version\": 99",
         1,
     );
@@ -104,6 +104,39 @@ fn matrix_merge_refuses_an_unknown_format_version() {
         text(&r).contains("future.json") && text(&r).contains("format_version 99"),
         "{}",
         text(&r)
+    );
+    assert!(!out.exists());
+}
+
+/// Results of format version 1 are not converted: docs refuses them with
+/// exit 2 and names the commands that make version 2.
+#[test]
+fn docs_refuses_version_1_results_naming_the_commands_that_regenerate_them() {
+    let top = tempfile::tempdir().unwrap();
+    let json = results_with_release("6.1.0-56-amd64").replacen(
+        "\"format_version\": 2",
+        "\"format_version\": 1",
+        1,
+    );
+    let old = top.path().join("6.1.0-56-amd64.json");
+    std::fs::write(&old, json).unwrap();
+    let out = top.path().join("bpf");
+    let r = mapspec(&[
+        "docs",
+        "--results",
+        old.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(r.status.code(), Some(2), "{}", text(&r));
+    let t = text(&r);
+    assert!(
+        t.contains("6.1.0-56-amd64.json") && t.contains("format_version 1"),
+        "{t}"
+    );
+    assert!(
+        t.contains("mapspec matrix") && t.contains("mapspec run --save"),
+        "{t}"
     );
     assert!(!out.exists());
 }
@@ -174,7 +207,7 @@ fn root_run_output_through_a_symlink_and_to_dev_null() {
         .is_symlink());
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&target).unwrap()).unwrap();
-    assert_eq!(report["format_version"], 1);
+    assert_eq!(report["format_version"], 2);
     assert_eq!(std::fs::read_dir(d.path().join("real")).unwrap().count(), 1);
 
     let r = run("/dev/null");
@@ -188,7 +221,7 @@ fn root_run_output_through_a_symlink_and_to_dev_null() {
     let r = run("-");
     assert!(matches!(r.status.code(), Some(0 | 1)), "{}", text(&r));
     let report: serde_json::Value = serde_json::from_slice(&r.stdout).unwrap();
-    assert_eq!(report["format_version"], 1);
+    assert_eq!(report["format_version"], 2);
     assert!(!root().join("-").exists());
 }
 

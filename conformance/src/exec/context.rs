@@ -132,3 +132,59 @@ pub fn bound_met(n: u64, unit: &str, at_least: Option<u64>, at_most: Option<u64>
         _ => "bound not met".to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mapspec_spec::Errno;
+
+    /// A refusal check that meets the older outcome records that
+    /// operation as decisive, with the older outcome as what was expected.
+    #[test]
+    fn a_refusal_records_the_operation_that_showed_the_older_outcome() {
+        let older = Outcome::Err(Errno::ENOTSUPP);
+        let mut cx = Context::new(Some(older));
+        assert_eq!(
+            cx.check("BPF_MAP_CREATE(...)".into(), Outcome::Ok, Outcome::Ok),
+            Ok(())
+        );
+        let got = cx.check("lookup_and_delete(key=1)".into(), older, older);
+        assert_eq!(got, Err(Stop::Refused));
+        let d = cx.decisive.clone().unwrap();
+        assert_eq!(d.op, "lookup_and_delete(key=1)");
+        assert_eq!((d.expected, d.observed), (older, older));
+        // An earlier operation (here the create) may be the one refusing.
+        let mut cx = Context::new(Some(older));
+        let got = cx.check("BPF_MAP_CREATE(...)".into(), Outcome::Ok, older);
+        assert_eq!(got, Err(Stop::Refused));
+        let d = cx.decisive.unwrap();
+        assert_eq!(
+            (d.op.as_str(), d.expected, d.observed),
+            ("BPF_MAP_CREATE(...)", older, older)
+        );
+    }
+
+    #[test]
+    fn an_unknown_errno_is_the_decisive_outcome_by_number() {
+        let mut cx = Context::new(None);
+        let got = cx.check(
+            "update(key=1)".into(),
+            Outcome::Ok,
+            Outcome::from_errno(133),
+        );
+        assert!(matches!(got, Err(Stop::Mismatch(_))));
+        let d = cx.decisive.clone().unwrap();
+        assert_eq!(d.observed, Outcome::Unknown(133));
+        assert_eq!(d.expected, Outcome::Ok);
+        // Counts take over from an operation's outcome.
+        cx.measured(Measurement::TornRead {
+            budget_ms: 1,
+            reads: 1,
+            writes: 1,
+            torn_reads: 0,
+            read_errors: 0,
+            write_errors: 0,
+        });
+        assert!(cx.decisive.is_none());
+    }
+}
