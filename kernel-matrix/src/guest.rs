@@ -112,11 +112,13 @@ fn raise_memlock() {
     }
 }
 
-fn setup(_: &InGuest) {
+/// Whether /dev could be mounted (a kernel without devtmpfs has no ttyS1).
+fn setup(_: &InGuest) -> bool {
     // Order matters: /sys/fs/cgroup and /sys/fs/bpf exist only once sysfs
     // is mounted. devtmpfs gives /dev/ttyS1; cgroup2 and bpffs are for
     // claims that pin maps or attach to cgroups. /proc is there: `enter`
     // read the command line from it.
+    let mut devtmpfs = true;
     for (src, tgt, fs) in [
         ("sysfs", "/sys", "sysfs"),
         ("devtmpfs", "/dev", "devtmpfs"),
@@ -127,6 +129,7 @@ fn setup(_: &InGuest) {
     ] {
         if let Err(e) = mount(src, tgt, fs) {
             say(&format!("warning: {e}"));
+            devtmpfs &= fs != "devtmpfs";
         }
     }
     raise_memlock();
@@ -134,6 +137,7 @@ fn setup(_: &InGuest) {
     if let Err(e) = loopback_up() {
         say(&format!("warning: cannot bring lo up: {e}"));
     }
+    devtmpfs
 }
 
 /// The runner's own thread stays on CPU 0, so that what a check observes
@@ -249,6 +253,10 @@ fn fail(g: &InGuest, msg: &str) -> ! {
         "{} {msg}",
         ERROR_PREFIX.trim_start_matches("mapspec-guest: ")
     ));
+    // The console is a UART too: power-off would cut the message short
+    // (seen: a guest that failed before the suite left no line at all).
+    // SAFETY: tcdrain on fd 1 only waits; an fd that is no tty fails.
+    unsafe { libc::tcdrain(1) };
     power_off(g, GUEST_ERROR)
 }
 
@@ -268,7 +276,11 @@ pub fn main_as_init(
         }
     };
     let g = &g;
-    setup(g);
+    let devtmpfs = setup(g);
+    let needs = crate::runner_needs::missing(&crate::runner_needs::probe(!devtmpfs));
+    if let Some(msg) = crate::runner_needs::message(&needs) {
+        fail(g, &msg);
+    }
     let loading = std::time::Instant::now();
     let specs = match std::fs::read(specs_json)
         .map_err(|e| e.to_string())
