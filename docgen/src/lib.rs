@@ -4,20 +4,26 @@
 //! its inputs, and the same inputs give byte-identical pages.
 //!
 //! The pipeline: [`load_specs`] and [`load_results`] read the inputs;
-//! [`render`] builds one context per page (`page.rs`, `overview.rs`) out of
-//! small RST pieces (`rst.rs`, `markdown.rs`, `verify.rs`, `usage.rs`) and
-//! fills the Tera templates in `docgen/templates/`; [`check`] and [`plan`]
-//! compare the result with a directory. docgen writes nothing: `mapspec
-//! docs` writes the pages a [`Plan`] names.
+//! [`DocModel::new`] loads everything else the pages show (example
+//! sources) and computes each claim's status once; [`DocModel::render`]
+//! then builds one context per page (`page/`, `overview.rs`) out of small
+//! RST pieces (`rst.rs`, `markdown.rs`, `wording.rs`, `usage.rs`) and fills
+//! the Tera templates in `docgen/templates/`, reading no file;
+//! [`check`] and [`plan`] compare the result with a directory. docgen
+//! writes nothing: `mapspec docs` writes the pages a [`Plan`] names.
 
 mod kernel_side;
 pub mod markdown;
+mod model;
 mod overview;
 mod page;
 pub mod rst;
+mod targets;
 mod templates;
 pub mod usage;
-pub mod wording;
+mod wording;
+
+pub use model::DocModel;
 
 use mapspec_spec::results::{ResultsError, RunReport};
 use mapspec_spec::yaml::{self, Positions, Seg};
@@ -65,6 +71,17 @@ pub struct SpecFile {
     positions: std::sync::OnceLock<Positions>,
 }
 
+impl From<mapspec_spec::SpecSource> for SpecFile {
+    fn from(s: mapspec_spec::SpecSource) -> SpecFile {
+        SpecFile {
+            spec: s.spec,
+            path: s.path,
+            source: s.source,
+            positions: std::sync::OnceLock::new(),
+        }
+    }
+}
+
 impl SpecFile {
     /// A spec from its text; `path` names it in errors.
     pub fn from_source(path: &Path, source: &str) -> Result<SpecFile, DocError> {
@@ -85,7 +102,7 @@ impl SpecFile {
     }
 
     /// The 1-based spec line of line `md_line` of the string at `path`.
-    fn line_of(&self, path: &[Seg], md_line: usize) -> usize {
+    pub(crate) fn line_of(&self, path: &[Seg], md_line: usize) -> usize {
         let positions = self.positions.get_or_init(|| {
             yaml::parse(&self.source)
                 .map(|d| d.positions)
@@ -133,32 +150,10 @@ pub(crate) fn key(s: &str) -> Seg {
 /// Every spec under `dir` (a directory of `*.yaml`, or one holding `maps/`),
 /// sorted by name, linted exactly like `mapspec lint`.
 pub fn load_specs(dir: &Path) -> Result<Vec<SpecFile>, DocError> {
-    // load_dir lints across files (duplicate types) and reports every problem.
-    let specs = mapspec_spec::load_dir(dir)?;
-    let maps = if dir.join("maps").is_dir() {
-        dir.join("maps")
-    } else {
-        dir.to_path_buf()
-    };
-    let mut out = Vec::with_capacity(specs.len());
-    for spec in specs {
-        let path = ["yaml", "yml"]
-            .iter()
-            .map(|ext| maps.join(format!("{}.{ext}", spec.name)))
-            .find(|p| p.is_file())
-            .unwrap_or_else(|| maps.join(format!("{}.yaml", spec.name)));
-        let source = std::fs::read_to_string(&path).map_err(|source| DocError::Io {
-            path: path.clone(),
-            source,
-        })?;
-        out.push(SpecFile {
-            spec,
-            path,
-            source,
-            positions: std::sync::OnceLock::new(),
-        });
-    }
-    Ok(out)
+    // load_dir lints across files (duplicate types) and reports every
+    // problem; it keeps each file's text for the line numbers of errors.
+    let specs = mapspec_spec::load_dir_sources(dir)?;
+    Ok(specs.into_iter().map(SpecFile::from).collect())
 }
 
 /// The reports of every `--results` argument: a file, or every `*.json` of
@@ -189,55 +184,13 @@ pub fn unknown_claims(specs: &[SpecFile], reports: &[RunReport]) -> Vec<String> 
     wording::Results::new(reports).unknown_claims(&specs)
 }
 
-/// The directories that paths of example sources (`conformance/...`) are
-/// relative to: the ancestors of the spec files, nearest first. Example
-/// files are found in the repository the specs live in, whatever the cwd.
-pub fn source_roots(specs: &[SpecFile]) -> Vec<PathBuf> {
-    let mut dirs: Vec<&Path> = specs.iter().filter_map(|s| s.path.parent()).collect();
-    dirs.sort();
-    dirs.dedup();
-    let mut out: Vec<PathBuf> = Vec::new();
-    for d in dirs {
-        let d = std::fs::canonicalize(d).unwrap_or_else(|_| d.to_path_buf());
-        for a in d.ancestors() {
-            if !out.iter().any(|o| o == a) {
-                out.push(a.to_path_buf());
-            }
-        }
-    }
-    out
-}
-
 /// The rendered pages: file name (relative to the output directory) → text.
 pub type Pages = BTreeMap<String, String>;
 
-/// Render every page. Pure and deterministic.
+/// Render every page: [`DocModel::new`] then [`DocModel::render`].
+/// Deterministic: the same inputs give byte-identical pages.
 pub fn render(specs: &[SpecFile], reports: &[RunReport]) -> Result<Pages, DocError> {
-    let results = wording::Results::new(reports);
-    let tera = templates::engine(source_roots(specs))?;
-    let mut groups: BTreeMap<&str, Vec<&SpecFile>> = BTreeMap::new();
-    for s in specs {
-        groups.entry(s.spec.page.as_str()).or_default().push(s);
-    }
-    let mut pages = Pages::new();
-    for (name, mut group) in groups {
-        group.sort_by(|a, b| {
-            (a.spec.type_value, &a.spec.name).cmp(&(b.spec.type_value, &b.spec.name))
-        });
-        let ctx = page::build(&group, &results)?;
-        let text = templates::render(&tera, "map_page.rst", &ctx)?;
-        pages.insert(format!("{name}.rst"), text);
-    }
-    let ctx = overview::build(specs, &results)?;
-    pages.insert(
-        "ebpf_maps.rst".into(),
-        templates::render(&tera, "ebpf_maps.rst", &ctx)?,
-    );
-    pages.insert(
-        "maps.rst".into(),
-        templates::render(&tera, "maps.rst", &ctx)?,
-    );
-    Ok(pages)
+    DocModel::new(specs, reports)?.render()
 }
 
 /// The marker every generated page carries in its header comment. Only

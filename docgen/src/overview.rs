@@ -2,8 +2,9 @@
 //! index): the generated parts are the update-flag outcomes, the atomicity
 //! of each map type and the index of map types, all from the specs.
 
-use crate::page::Targets;
-use crate::wording::{self, Results, State};
+use crate::model::DocModel;
+use crate::targets::Targets;
+use crate::wording::{self, State};
 use crate::{key, rst, DocError, SpecFile};
 use mapspec_spec::{ClaimKind, ElemFlag, Outcome};
 use serde::Serialize;
@@ -60,19 +61,19 @@ fn flag_order(names: &str) -> (usize, String) {
     (pos, names.to_string())
 }
 
-pub fn build(specs: &[SpecFile], results: &Results) -> Result<Overview, DocError> {
-    let mut sorted: Vec<&SpecFile> = specs.iter().collect();
-    sorted
-        .sort_by(|a, b| (a.spec.type_value, &a.spec.name).cmp(&(b.spec.type_value, &b.spec.name)));
+pub(crate) fn build(model: &DocModel) -> Result<Overview, DocError> {
+    let results = &model.results;
+    let sorted: Vec<&SpecFile> = model.specs.iter().map(|d| d.file).collect();
     let mut targets = Targets::default();
 
     // flag → (situation text, outcome) in order of first use → per map
     // type (in type order) the statuses of its claims for that cell.
     type Cells = Vec<((String, String), Vec<(String, String, Vec<wording::Status>)>)>;
     let mut flags: BTreeMap<(usize, String), Cells> = BTreeMap::new();
-    for sf in &sorted {
-        let spec = &sf.spec;
-        for c in spec.claims() {
+    for sd in &model.specs {
+        let spec = sd.spec();
+        for cd in &sd.claims {
+            let c = &cd.claim;
             if let ClaimKind::UpdateFlag {
                 flags: f,
                 situation,
@@ -99,7 +100,7 @@ pub fn build(specs: &[SpecFile], results: &Results) -> Result<Overview, DocError
                         &mut cells.last_mut().expect("just pushed").1
                     }
                 };
-                let status = results.status(spec, &c);
+                let status = cd.status.clone();
                 match cell.iter_mut().find(|(t, _, _)| *t == spec.map_type) {
                     Some((_, _, v)) => v.push(status),
                     None => cell.push((spec.map_type.clone(), spec.page.clone(), vec![status])),
@@ -152,18 +153,14 @@ pub fn build(specs: &[SpecFile], results: &Results) -> Result<Overview, DocError
     }
 
     let mut atomicity = String::new();
-    for sf in &sorted {
-        let spec = &sf.spec;
-        let claims: BTreeMap<String, _> = spec
-            .claims()
-            .into_iter()
-            .map(|c| (c.meta.id.clone(), c))
-            .collect();
+    for sd in &model.specs {
+        let sf = sd.file;
+        let spec = sd.spec();
         let mut statuses = Vec::new();
         let mut all = true;
         for id in &spec.atomicity.checked_by {
-            match claims.get(id) {
-                Some(c) => statuses.push(results.status(spec, c)),
+            match sd.claim(id) {
+                Some(c) => statuses.push(c.status.clone()),
                 None => all = false,
             }
         }
@@ -172,11 +169,7 @@ pub fn build(specs: &[SpecFile], results: &Results) -> Result<Overview, DocError
         } else {
             (State::Unverified, Vec::new())
         };
-        let lead = match state {
-            State::Verified => "",
-            State::Unverified => "**Not yet verified:** ",
-            State::Differs => "**Differs between kernels:** ",
-        };
+        let lead = state.lead();
         let r = sf.block(
             &[key("atomicity"), key("text")],
             &format!("{lead}{}", spec.atomicity.text),

@@ -3,7 +3,7 @@
 //! place are built in Rust, where wrapping and escaping are tested.
 
 use crate::{rst, DocError};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use tera::{Context, Tera, Value};
 
 const TEMPLATES: &[(&str, &str)] = &[
@@ -70,50 +70,59 @@ fn indent(v: &Value, args: &HashMap<String, Value>) -> tera::Result<Value> {
     ))
 }
 
+/// The example references of the templates' `{{ code(src="...") }}` calls,
+/// with the template that makes each: the model reads them before rendering.
+pub fn code_refs() -> Vec<(&'static str, String)> {
+    const CALL: &str = "code(src=\"";
+    let mut out = Vec::new();
+    for (name, text) in TEMPLATES {
+        let mut rest = *text;
+        while let Some(i) = rest.find(CALL) {
+            rest = &rest[i + CALL.len()..];
+            if let Some(end) = rest.find('"') {
+                out.push((*name, rest[..end].to_string()));
+                rest = &rest[end..];
+            }
+        }
+    }
+    out
+}
+
 /// `{{ code(src="conformance/examples/c/FILE.c#REGION") }}`: a
 /// `.. code-block:: c` holding a marked region of a file the suite
 /// compiles and runs (`spec::prog::example_region`), so that no code on a
-/// page is text that never ran. `roots` are the directories a path may be
-/// relative to (the ancestors of the spec directory); the first that holds
-/// the file wins.
-fn code_function(roots: Vec<std::path::PathBuf>) -> impl tera::Function {
+/// page is text that never ran. The regions were read by the model
+/// (`code_refs`); rendering reads no file.
+fn code_function(code: BTreeMap<String, String>) -> impl tera::Function {
     move |args: &HashMap<String, Value>| -> tera::Result<Value> {
         let r = str_arg(args, "src")?;
-        Ok(Value::String(
-            code_block(&roots, r).map_err(tera::Error::msg)?,
-        ))
+        let c = code
+            .get(r)
+            .ok_or_else(|| tera::Error::msg(format!("example `{r}` was not loaded")))?;
+        Ok(Value::String(code_block(c)))
     }
 }
 
-/// The RST code block of example reference `r` (`PATH#REGION`).
-pub fn code_block(roots: &[std::path::PathBuf], r: &str) -> Result<String, String> {
-    let (file, region) = mapspec_spec::prog::split_example_ref(r);
-    let src = roots
-        .iter()
-        .map(|d| d.join(file))
-        .find(|p| p.is_file())
-        .and_then(|p| std::fs::read_to_string(p).ok())
-        .ok_or_else(|| format!("example file `{file}` not found"))?;
-    let code = match region {
-        Some(name) => {
-            mapspec_spec::prog::example_region(&src, name).map_err(|m| format!("{file}: {m}"))?
-        }
-        None => src,
-    };
-    Ok(format!(
+/// The RST code block of example code.
+pub fn code_block(code: &str) -> String {
+    format!(
         ".. code-block:: c\n\n{}",
         rst::indent(code.trim_end(), "   ").trim_end()
-    ))
+    )
 }
 
-pub fn engine(roots: Vec<std::path::PathBuf>) -> Result<Tera, DocError> {
+pub fn engine(code: &BTreeMap<String, String>) -> Result<Tera, DocError> {
     let mut t = Tera::default();
     t.autoescape_on(Vec::new());
     t.add_raw_templates(TEMPLATES.iter().copied())
         .map_err(|e| tera_error("(loading)", e))?;
     t.register_filter("heading", heading);
     t.register_filter("indent", indent);
-    t.register_function("code", code_function(roots));
+    let refs: BTreeMap<String, String> = code_refs()
+        .into_iter()
+        .filter_map(|(_, r)| code.get(&r).map(|c| (r, c.clone())))
+        .collect();
+    t.register_function("code", code_function(refs));
     Ok(t)
 }
 

@@ -64,22 +64,29 @@ pub struct Status {
     pub sentences: Vec<String>,
 }
 
-impl Status {
+impl State {
     /// The mark a table cell carries next to its outcome.
-    pub fn cell_mark(&self) -> &'static str {
-        match self.state {
+    pub fn mark(self) -> &'static str {
+        match self {
             State::Verified => "",
             State::Unverified => " (unverified)",
             State::Differs => " (differs)",
         }
     }
     /// The prefix that keeps an unchecked sentence from reading as fact.
-    pub fn lead(&self) -> &'static str {
-        match self.state {
+    pub fn lead(self) -> &'static str {
+        match self {
             State::Verified => "",
             State::Unverified => "**Not yet verified:** ",
             State::Differs => "**Differs between kernels:** ",
         }
+    }
+}
+
+impl Status {
+    /// The prefix that keeps an unchecked sentence from reading as fact.
+    pub fn lead(&self) -> &'static str {
+        self.state.lead()
     }
 }
 

@@ -65,7 +65,7 @@ struct Sources {
     prototypes: Vec<usage::Func>,
 }
 
-fn sources(specs: &[MapSpec]) -> Sources {
+fn sources() -> Sources {
     let mut regions = BTreeMap::new();
     let mut by_ref = BTreeMap::new();
     for (dir, ext) in [
@@ -100,11 +100,10 @@ fn sources(specs: &[MapSpec]) -> Sources {
             }
         }
     }
-    let refs: Vec<&MapSpec> = specs.iter().collect();
     Sources {
         regions,
         by_ref,
-        prototypes: usage::catalogue(&refs),
+        prototypes: catalogue(),
     }
 }
 
@@ -144,6 +143,13 @@ fn programs_run(specs: &[MapSpec]) -> BTreeSet<String> {
 
 fn specs() -> Vec<MapSpec> {
     mapspec_spec::load_dir(&root().join("spec")).expect("specs load")
+}
+
+/// Every function the pages can print, with the `api:` sections of the
+/// specs: what docgen's model catalogues.
+fn catalogue() -> Vec<usage::Func> {
+    let specs = docgen::load_specs(&root().join("spec/maps")).unwrap();
+    docgen::DocModel::new(&specs, &[]).unwrap().catalogue()
 }
 
 fn rendered() -> Pages {
@@ -228,7 +234,7 @@ fn find_problems(
 #[test]
 fn every_code_block_on_every_page_comes_from_a_file_the_suite_runs_or_a_header() {
     let specs = specs();
-    let src = sources(&specs);
+    let src = sources();
     let run = programs_run(&specs);
     for (what, pages) in [("rendered", rendered()), ("committed", committed())] {
         let (problems, regions, protos) = find_problems(&pages, &src, &run);
@@ -250,7 +256,7 @@ fn every_code_block_on_every_page_comes_from_a_file_the_suite_runs_or_a_header()
 #[test]
 fn a_block_that_differs_from_its_file_is_refused() {
     let specs = specs();
-    let src = sources(&specs);
+    let src = sources();
     let run = programs_run(&specs);
     let mut pages = rendered();
     let page = pages.get_mut("ebpf_maps.rst").unwrap();
@@ -355,9 +361,7 @@ fn check_prototypes(funcs: &[usage::Func]) -> Result<(), String> {
 
 #[test]
 fn every_printed_prototype_compiles_against_the_system_headers() {
-    let specs = specs();
-    let refs: Vec<&MapSpec> = specs.iter().collect();
-    let funcs = usage::catalogue(&refs);
+    let funcs = catalogue();
     assert!(funcs.iter().any(|f| f.header == Some(usage::HELPERS_H)));
     assert!(funcs.iter().any(|f| f.header == Some("bpf/bpf.h")));
     for f in &funcs {
@@ -376,9 +380,7 @@ fn every_printed_prototype_compiles_against_the_system_headers() {
 #[test]
 fn a_prototype_that_is_not_the_headers_fails_to_compile() {
     // The check above is only worth something if a wrong type fails it.
-    let specs = specs();
-    let refs: Vec<&MapSpec> = specs.iter().collect();
-    let funcs = usage::catalogue(&refs);
+    let funcs = catalogue();
     for (name, wrong) in [
         // The uapi comment's form: struct bpf_map * and u64, not the header's.
         (

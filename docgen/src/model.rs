@@ -1,0 +1,284 @@
+//! The docgen model: everything the pages show, loaded and computed once.
+//! [`DocModel::new`] compiles each spec's claims once, finds each claim's
+//! YAML path, computes its verification status from the results once,
+//! converts the `api:` texts, and reads every example region a page or a
+//! template shows. Rendering ([`DocModel::render`]) only reads the model:
+//! no file I/O, no recompilation (`docgen/tests/model.rs` keeps it so).
+
+use crate::markdown::Target;
+use crate::usage::Func;
+use crate::wording::{Results, Status};
+use crate::{key, templates, DocError, Pages, SpecFile};
+use mapspec_spec::results::RunReport;
+use mapspec_spec::yaml::Seg;
+use mapspec_spec::{Claim, ClaimKind, MapSpec};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// One claim with where it is written and what the results say about it.
+pub(crate) struct ClaimDoc {
+    pub claim: Claim,
+    /// The YAML path of the list entry the claim comes from.
+    pub path: Vec<Seg>,
+    pub status: Status,
+}
+
+/// One spec and what its pages need of it.
+pub(crate) struct SpecDoc<'a> {
+    pub file: &'a SpecFile,
+    /// In the order `MapSpec::claims` gives them.
+    pub claims: Vec<ClaimDoc>,
+    /// The `api:` helpers and kfuncs, text as inline RST, header set.
+    pub helpers: Vec<Func>,
+    /// The `api:` libbpf functions, text as inline RST, header set.
+    pub userspace: Vec<Func>,
+    /// Link targets of the `api:` texts.
+    pub api_targets: Vec<Target>,
+}
+
+impl SpecDoc<'_> {
+    pub fn spec(&self) -> &MapSpec {
+        &self.file.spec
+    }
+    pub fn claim(&self, id: &str) -> Option<&ClaimDoc> {
+        self.claims.iter().find(|c| c.claim.meta.id == id)
+    }
+}
+
+/// The loaded inputs of every page.
+pub struct DocModel<'a> {
+    /// Sorted by map type number, then name (the order of every list).
+    pub(crate) specs: Vec<SpecDoc<'a>>,
+    pub(crate) results: Results,
+    /// Example references (`PATH#REGION`) → the code they show.
+    pub(crate) code: BTreeMap<String, String>,
+}
+
+/// Where each claim's list entry is. `MapSpec::claims` makes one claim per
+/// entry of the four lists, in order, after the implicit `exists` claim, so
+/// counting is enough (no search by id).
+fn claim_paths(claims: &[Claim]) -> Vec<Vec<Seg>> {
+    let mut next: BTreeMap<&str, usize> = BTreeMap::new();
+    claims
+        .iter()
+        .map(|c| {
+            let list = match c.kind {
+                ClaimKind::Exists => return vec![key("map_type")],
+                ClaimKind::Create { .. } => "create",
+                ClaimKind::Command { .. } => "commands",
+                ClaimKind::UpdateFlag { .. } => "update_flags",
+                ClaimKind::Scenario => "scenarios",
+            };
+            let n = next.entry(list).or_insert(0);
+            *n += 1;
+            vec![key(list), Seg::Index(*n - 1)]
+        })
+        .collect()
+}
+
+fn api_funcs(
+    sf: &SpecFile,
+    list: &str,
+    funcs: &[mapspec_spec::api::ApiFunc],
+    header: Option<&'static str>,
+    targets: &mut Vec<Target>,
+) -> Result<Vec<Func>, DocError> {
+    funcs
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let path = [key("api"), key(list), Seg::Index(i), key("text")];
+            let r = sf.inline(&path, &f.text)?;
+            targets.extend(r.targets);
+            Ok(match header {
+                Some(h) => Func {
+                    name: format!("{}()", f.name),
+                    prototype: f.prototype.clone(),
+                    text: r.text,
+                    header: Some(h),
+                },
+                None => crate::usage::kfunc(&f.name, &f.prototype, &r.text),
+            })
+        })
+        .collect()
+}
+
+impl<'a> SpecDoc<'a> {
+    pub(crate) fn new(file: &'a SpecFile, results: &Results) -> Result<SpecDoc<'a>, DocError> {
+        let spec = &file.spec;
+        let claims = spec.claims();
+        let paths = claim_paths(&claims);
+        let claims = claims
+            .into_iter()
+            .zip(paths)
+            .map(|(claim, path)| ClaimDoc {
+                status: results.status(spec, &claim),
+                claim,
+                path,
+            })
+            .collect();
+        let mut api_targets = Vec::new();
+        let mut helpers = api_funcs(
+            file,
+            "helpers",
+            &spec.api.helpers,
+            Some(crate::usage::HELPERS_H),
+            &mut api_targets,
+        )?;
+        helpers.extend(api_funcs(
+            file,
+            "kfuncs",
+            &spec.api.kfuncs,
+            None,
+            &mut api_targets,
+        )?);
+        let userspace = api_funcs(
+            file,
+            "userspace",
+            &spec.api.userspace,
+            Some(crate::usage::LIBBPF_H),
+            &mut api_targets,
+        )?;
+        Ok(SpecDoc {
+            file,
+            claims,
+            helpers,
+            userspace,
+            api_targets,
+        })
+    }
+}
+
+/// The directories that paths of example sources (`conformance/...`) are
+/// relative to: the ancestors of the spec files, nearest first. Example
+/// files are found in the repository the specs live in, whatever the cwd.
+fn source_roots(specs: &[SpecFile]) -> Vec<PathBuf> {
+    let mut dirs: Vec<&Path> = specs.iter().filter_map(|s| s.path.parent()).collect();
+    dirs.sort();
+    dirs.dedup();
+    let mut out: Vec<PathBuf> = Vec::new();
+    for d in dirs {
+        let d = std::fs::canonicalize(d).unwrap_or_else(|_| d.to_path_buf());
+        for a in d.ancestors() {
+            if !out.iter().any(|o| o == a) {
+                out.push(a.to_path_buf());
+            }
+        }
+    }
+    out
+}
+
+/// Reads example sources, each file once.
+struct Sources {
+    roots: Vec<PathBuf>,
+    files: BTreeMap<String, Option<String>>,
+}
+
+impl Sources {
+    /// The code of example reference `r` (`PATH#REGION`, or a whole file).
+    fn code(&mut self, r: &str) -> Result<String, String> {
+        use mapspec_spec::prog::{example_region, split_example_ref};
+        let (file, region) = split_example_ref(r);
+        let roots = &self.roots;
+        let src = self
+            .files
+            .entry(file.to_string())
+            .or_insert_with(|| {
+                roots
+                    .iter()
+                    .map(|d| d.join(file))
+                    .find(|p| p.is_file())
+                    .and_then(|p| std::fs::read_to_string(p).ok())
+            })
+            .as_deref()
+            .ok_or_else(|| format!("example file `{file}` not found"))?;
+        let code = match region {
+            Some(name) => example_region(src, name).map_err(|m| format!("{file}: {m}"))?,
+            None => src.to_string(),
+        };
+        Ok(code.trim_end().to_string())
+    }
+}
+
+impl<'a> DocModel<'a> {
+    /// Load everything the pages show. The only step that reads files (the
+    /// example sources); every later step is a pure function of the model.
+    pub fn new(specs: &'a [SpecFile], reports: &[RunReport]) -> Result<DocModel<'a>, DocError> {
+        let results = Results::new(reports);
+        let mut sorted: Vec<&SpecFile> = specs.iter().collect();
+        sorted.sort_by(|a, b| {
+            (a.spec.type_value, &a.spec.name).cmp(&(b.spec.type_value, &b.spec.name))
+        });
+        let docs = sorted
+            .into_iter()
+            .map(|sf| SpecDoc::new(sf, &results))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut sources = Sources {
+            roots: source_roots(specs),
+            files: BTreeMap::new(),
+        };
+        let mut code = BTreeMap::new();
+        for (name, r) in templates::code_refs() {
+            let c = sources.code(&r).map_err(|message| DocError::Template {
+                name: name.to_string(),
+                message,
+            })?;
+            code.insert(r, c);
+        }
+        for d in &docs {
+            let sf = d.file;
+            for (i, e) in sf.spec.examples.iter().enumerate() {
+                for (field, r) in [("kernel", &e.kernel), ("user", &e.user)] {
+                    let Some(r) = r else { continue };
+                    if code.contains_key(r) {
+                        continue;
+                    }
+                    let c = sources.code(r).map_err(|message| DocError::Markdown {
+                        file: sf.path.clone(),
+                        line: sf.line_of(&[key("examples"), Seg::Index(i), key(field)], 1),
+                        message,
+                    })?;
+                    code.insert(r.clone(), c);
+                }
+            }
+        }
+        Ok(DocModel {
+            specs: docs,
+            results,
+            code,
+        })
+    }
+
+    /// Render every page. Pure and deterministic.
+    pub fn render(&self) -> Result<Pages, DocError> {
+        let tera = templates::engine(&self.code)?;
+        let mut groups: BTreeMap<&str, Vec<&SpecDoc>> = BTreeMap::new();
+        for s in &self.specs {
+            groups.entry(s.spec().page.as_str()).or_default().push(s);
+        }
+        let mut pages = Pages::new();
+        for (name, group) in groups {
+            let ctx = crate::page::build(&group, self)?;
+            let text = templates::render(&tera, "map_page.rst", &ctx)?;
+            pages.insert(format!("{name}.rst"), text);
+        }
+        let ctx = crate::overview::build(self)?;
+        pages.insert(
+            "ebpf_maps.rst".into(),
+            templates::render(&tera, "ebpf_maps.rst", &ctx)?,
+        );
+        pages.insert(
+            "maps.rst".into(),
+            templates::render(&tera, "maps.rst", &ctx)?,
+        );
+        Ok(pages)
+    }
+
+    /// Every function the pages can print: the Usage entries of each spec
+    /// alone and of all of them together, and `bpf_map_create()`. The
+    /// code-block test compiles each against its header.
+    pub fn catalogue(&self) -> Vec<Func> {
+        let all: Vec<&SpecDoc> = self.specs.iter().collect();
+        crate::usage::catalogue(&all)
+    }
+}
