@@ -20,7 +20,7 @@ pub const FORMAT_VERSION: u32 = 2;
 pub const REGENERATE: &str = "regenerate them with `mapspec matrix` (kernel-matrix results) \
      or `mapspec run --save FILE` (results of this host)";
 
-/// The largest results file read: today's are under 1 MiB, so this leaves
+/// The largest results file read: today's are about 1.1 MiB, so this leaves
 /// room for many more specs while a hostile or mistaken file (a disk image
 /// named `.json`) is refused before it is read into memory.
 pub const MAX_RESULTS_BYTES: u64 = 64 << 20;
