@@ -42,9 +42,23 @@ struct RunArgs {
     /// Kernels booted at the same time (default: number of CPUs).
     #[arg(long)]
     jobs: Option<usize>,
-    /// Where the results files go (or are compared from, with --check).
-    #[arg(long, default_value = "kernel-matrix/results")]
-    out: PathBuf,
+    /// Where the results files go (or are compared from, with --check)
+    /// [default: kernel-matrix/results; with --image: results/local].
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Boot this kernel image instead of the Debian kernels (a bzImage, or
+    /// a vmlinux with a PVH note; kernel-matrix/mapspec.config lists what
+    /// it needs); repeatable.
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["only", "check", "shard", "update_lock"])]
+    image: Vec<PathBuf>,
+    /// With --image: compare with a results file, or with the committed
+    /// results of the newest release at or below VERSION (no value: the
+    /// image's version); exit 1 when a claim's outcome differs.
+    #[arg(long, value_name = "VERSION|FILE", num_args = 0..=1, default_missing_value = "", requires = "image")]
+    baseline: Option<String>,
+    /// A claim id whose change against --baseline is intended; repeatable.
+    #[arg(long, value_name = "ID", num_args = 1.., requires = "baseline")]
+    baseline_allow: Vec<String>,
     /// Re-run and fail if the results differ from the committed ones
     /// (ignoring `measurement`); writes nothing.
     #[arg(long)]
@@ -122,6 +136,22 @@ fn guest_main() -> ! {
 }
 
 fn run(a: RunArgs) -> anyhow::Result<u8> {
+    if !a.image.is_empty() {
+        return crate::matrix_image::run(crate::matrix_image::ImageArgs {
+            out: a.out.unwrap_or_else(|| "results/local".into()),
+            results_dir: a.kernels.with_file_name("results"),
+            images: a.image,
+            timeout: Duration::from_secs(a.timeout),
+            runner: a.runner,
+            specs: a.specs,
+            accel: a.accel,
+            qemu: a.qemu,
+            timings: a.timings,
+            baseline: a.baseline,
+            allow: a.baseline_allow,
+        });
+    }
+    let out = a.out.unwrap_or_else(|| "kernel-matrix/results".into());
     let runner = crate::runner_bin::find(a.runner)?;
     let jobs = a.jobs.unwrap_or_else(|| {
         std::thread::available_parallelism()
@@ -132,7 +162,7 @@ fn run(a: RunArgs) -> anyhow::Result<u8> {
         kernels_file: a.kernels,
         only: a.only,
         jobs,
-        out_dir: a.out.clone(),
+        out_dir: out.clone(),
         check: a.check,
         shard: a.shard,
         update_lock: a.update_lock,
@@ -257,7 +287,7 @@ fn run(a: RunArgs) -> anyhow::Result<u8> {
         }
     );
     if !opts.check && ok > 0 {
-        println!("results in {}", a.out.display());
+        println!("results in {}", out.display());
     }
     Ok(code)
 }

@@ -1,12 +1,14 @@
 //! `mapspec`: one CLI over the spec model, the live runner, docgen and the
 //! kernel matrix. Each subcommand lives in its own module.
 
+mod cmd_diff;
 mod cmd_docs;
 mod cmd_lint;
 mod cmd_matrix;
 mod cmd_report;
 mod cmd_run;
 mod cmd_show;
+mod matrix_image;
 mod output;
 mod run_text;
 mod runner_bin;
@@ -56,6 +58,8 @@ enum Cmd {
     Report(cmd_report::Args),
     /// Print one map type's tables from the results of one kernel or all.
     Show(cmd_show::Args),
+    /// Compare two results files: the claims whose outcome differs.
+    Diff(cmd_diff::Args),
 }
 
 fn main() -> ExitCode {
@@ -78,6 +82,7 @@ fn main() -> ExitCode {
         Cmd::Matrix(a) => cmd_matrix::main(*a),
         Cmd::Report(a) => cmd_report::main(a),
         Cmd::Show(a) => cmd_show::main(a),
+        Cmd::Diff(a) => cmd_diff::main(a),
     };
     output::flush();
     match r {

@@ -12,17 +12,20 @@ pub mod cache_lock;
 pub mod compare;
 pub mod config;
 pub mod cpio;
+pub mod diff;
 pub mod elf;
 pub mod fetch;
 pub mod glob;
 pub mod guest;
 pub mod initramfs;
 pub mod kernel_boot;
+pub mod local_image;
 pub mod matrix;
 pub mod mirror;
 pub mod protocol;
 pub mod pvh;
 pub mod qemu;
+pub mod runner_needs;
 pub mod table;
 
 use std::path::PathBuf;
@@ -140,6 +143,15 @@ pub enum MatrixError {
     /// files removed, no results written.
     #[error("interrupted by signal {signal}")]
     Interrupted { signal: i32 },
+    /// `--image`: a file qemu cannot boot as a kernel.
+    #[error("{path}: {reason}")]
+    LocalImage { path: PathBuf, reason: String },
+    /// The guest found the kernel without what the runner itself needs.
+    #[error(
+        "{image}: the kernel is built without what the mapspec runner needs; turn on \
+         {missing} (kernel-matrix/mapspec.config lists everything)"
+    )]
+    KernelLacks { image: PathBuf, missing: String },
     /// A name from data (a kernel release, a kernel name) that cannot name
     /// a file.
     #[error("{what}: {source}")]

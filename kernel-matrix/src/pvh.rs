@@ -246,7 +246,7 @@ fn verified(out: &Path, digest: &Path, image_sha256: &str) -> bool {
 
 /// Whether an x86-64 ELF64 carries `XEN_ELFNOTE_PHYS32_ENTRY` in a
 /// PT_NOTE segment (where qemu looks for it).
-fn has_pvh_note(elf: &[u8]) -> Result<bool, PvhError> {
+pub fn has_pvh_note(elf: &[u8]) -> Result<bool, PvhError> {
     if elf.get(..4) != Some(b"\x7fELF".as_slice())
         || elf.get(4..6) != Some([2u8, 1].as_slice())
         || u16_at(elf, 18) != Some(62)
