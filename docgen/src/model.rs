@@ -50,8 +50,10 @@ pub struct DocModel<'a> {
     /// Sorted by map type number, then name (the order of every list).
     pub(crate) specs: Vec<SpecDoc<'a>>,
     pub(crate) results: Results,
-    /// Example references (`PATH#REGION`) → the code they show.
-    pub(crate) code: BTreeMap<String, String>,
+    /// Example references (`PATH#REGION`) → the code they show, or why it
+    /// cannot be shown (reported where the page or template uses it, so
+    /// that errors come in page order, as the spec's line or template).
+    pub(crate) code: BTreeMap<String, Result<String, String>>,
 }
 
 /// Where each claim's list entry is. `MapSpec::claims` makes one claim per
@@ -218,28 +220,17 @@ impl<'a> DocModel<'a> {
             files: BTreeMap::new(),
         };
         let mut code = BTreeMap::new();
-        for (name, r) in templates::code_refs() {
-            let c = sources.code(&r).map_err(|message| DocError::Template {
-                name: name.to_string(),
-                message,
-            })?;
-            code.insert(r, c);
-        }
-        for d in &docs {
-            let sf = d.file;
-            for (i, e) in sf.spec.examples.iter().enumerate() {
-                for (field, r) in [("kernel", &e.kernel), ("user", &e.user)] {
-                    let Some(r) = r else { continue };
-                    if code.contains_key(r) {
-                        continue;
-                    }
-                    let c = sources.code(r).map_err(|message| DocError::Markdown {
-                        file: sf.path.clone(),
-                        line: sf.line_of(&[key("examples"), Seg::Index(i), key(field)], 1),
-                        message,
-                    })?;
-                    code.insert(r.clone(), c);
-                }
+        let refs = templates::code_refs().into_iter().map(|(_, r)| r);
+        let examples = docs.iter().flat_map(|d| {
+            d.spec()
+                .examples
+                .iter()
+                .flat_map(|e| e.kernel.iter().chain(e.user.iter()).cloned())
+        });
+        for r in refs.chain(examples) {
+            if let std::collections::btree_map::Entry::Vacant(e) = code.entry(r) {
+                let c = sources.code(e.key());
+                e.insert(c);
             }
         }
         Ok(DocModel {

@@ -68,7 +68,10 @@ pub(crate) fn build(model: &DocModel) -> Result<Overview, DocError> {
 
     // flag → (situation text, outcome) in order of first use → per map
     // type (in type order) the statuses of its claims for that cell.
-    type Cells = Vec<((String, String), Vec<(String, String, Vec<wording::Status>)>)>;
+    type Cells = Vec<(
+        (String, String),
+        Vec<(String, String, Vec<wording::Status>)>,
+    )>;
     let mut flags: BTreeMap<(usize, String), Cells> = BTreeMap::new();
     for sd in &model.specs {
         let spec = sd.spec();

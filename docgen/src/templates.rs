@@ -93,13 +93,14 @@ pub fn code_refs() -> Vec<(&'static str, String)> {
 /// compiles and runs (`spec::prog::example_region`), so that no code on a
 /// page is text that never ran. The regions were read by the model
 /// (`code_refs`); rendering reads no file.
-fn code_function(code: BTreeMap<String, String>) -> impl tera::Function {
+fn code_function(code: BTreeMap<String, Result<String, String>>) -> impl tera::Function {
     move |args: &HashMap<String, Value>| -> tera::Result<Value> {
         let r = str_arg(args, "src")?;
-        let c = code
-            .get(r)
-            .ok_or_else(|| tera::Error::msg(format!("example `{r}` was not loaded")))?;
-        Ok(Value::String(code_block(c)))
+        match code.get(r) {
+            Some(Ok(c)) => Ok(Value::String(code_block(c))),
+            Some(Err(e)) => Err(tera::Error::msg(e)),
+            None => Err(tera::Error::msg(format!("example `{r}` was not loaded"))),
+        }
     }
 }
 
@@ -111,14 +112,14 @@ pub fn code_block(code: &str) -> String {
     )
 }
 
-pub fn engine(code: &BTreeMap<String, String>) -> Result<Tera, DocError> {
+pub fn engine(code: &BTreeMap<String, Result<String, String>>) -> Result<Tera, DocError> {
     let mut t = Tera::default();
     t.autoescape_on(Vec::new());
     t.add_raw_templates(TEMPLATES.iter().copied())
         .map_err(|e| tera_error("(loading)", e))?;
     t.register_filter("heading", heading);
     t.register_filter("indent", indent);
-    let refs: BTreeMap<String, String> = code_refs()
+    let refs: BTreeMap<String, Result<String, String>> = code_refs()
         .into_iter()
         .filter_map(|(_, r)| code.get(&r).map(|c| (r, c.clone())))
         .collect();

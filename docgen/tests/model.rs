@@ -38,7 +38,10 @@ fn rendering_reads_no_file_after_the_model_is_loaded() {
     for (name, text) in &fresh {
         // The pages name the spec files by their repository path, so the
         // copy renders the same text.
-        assert!(pages[name] == *text, "{name} differs when rendered from the model");
+        assert!(
+            pages[name] == *text,
+            "{name} differs when rendered from the model"
+        );
     }
     assert!(pages.values().any(|p| p.contains(".. code-block:: c")));
 }
@@ -94,11 +97,19 @@ fn only_the_loading_modules_touch_the_file_system() {
         }
         for (i, line) in non_test(&src).lines().enumerate() {
             if let Some(w) = FS.iter().find(|w| line.contains(**w)) {
-                bad.push(format!("docgen/src/{file}:{}: `{w}`: {}", i + 1, line.trim()));
+                bad.push(format!(
+                    "docgen/src/{file}:{}: `{w}`: {}",
+                    i + 1,
+                    line.trim()
+                ));
             }
         }
     }
-    assert!(bad.is_empty(), "file I/O while rendering:\n{}", bad.join("\n"));
+    assert!(
+        bad.is_empty(),
+        "file I/O while rendering:\n{}",
+        bad.join("\n")
+    );
 }
 
 #[test]
@@ -113,7 +124,11 @@ fn no_map_type_is_named_in_docgen_source() {
             }
         }
     }
-    assert!(bad.is_empty(), "map types named in docgen:\n{}", bad.join("\n"));
+    assert!(
+        bad.is_empty(),
+        "map types named in docgen:\n{}",
+        bad.join("\n")
+    );
 }
 
 #[test]

@@ -66,14 +66,12 @@ pub fn problems(api: &Api) -> Vec<(Vec<Seg>, String)> {
         ("userspace", &api.userspace),
     ] {
         for (i, f) in funcs.iter().enumerate() {
-            let at = vec![
-                Seg::Key("api".into()),
-                Seg::Key(list.into()),
-                Seg::Index(i),
-            ];
+            let at = vec![Seg::Key("api".into()), Seg::Key(list.into()), Seg::Index(i)];
             let ident = !f.name.is_empty()
                 && !f.name.starts_with(|c: char| c.is_ascii_digit())
-                && f.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+                && f.name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_');
             if !ident {
                 out.push((at.clone(), format!("`{}` is not a C identifier", f.name)));
             } else if !f.prototype.contains(&format!("{}(", f.name)) {

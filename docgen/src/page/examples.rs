@@ -36,12 +36,18 @@ pub(super) fn examples(
             let mut blocks = Vec::new();
             for (field, r) in [("kernel", &e.kernel), ("user", &e.user)] {
                 let Some(r) = r else { continue };
-                // The model read every example and reported a missing one.
-                let code = model.code.get(r).ok_or_else(|| DocError::Markdown {
+                // The model read every example; a missing one is reported
+                // here, at the spec line that names it.
+                let fail = |message: String| DocError::Markdown {
                     file: sf.path.clone(),
                     line: sf.line_of(&with(&path, field), 1),
-                    message: format!("example `{r}` was not loaded"),
-                })?;
+                    message,
+                };
+                let code = match model.code.get(r) {
+                    Some(Ok(c)) => c,
+                    Some(Err(e)) => return Err(fail(e.clone())),
+                    None => return Err(fail(format!("example `{r}` was not loaded"))),
+                };
                 blocks.push(CodeBlock {
                     lang: "c",
                     code: code.clone(),

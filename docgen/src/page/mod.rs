@@ -246,6 +246,8 @@ pub(crate) fn claim_texts(sf: &SpecFile) -> Result<Vec<(String, String)>, DocErr
     let mut targets = Targets::default();
     sd.claims
         .iter()
-        .map(|cd| claim::rendered(sf, cd, &mut targets).map(|r| (cd.claim.global_id.clone(), r.text)))
+        .map(|cd| {
+            claim::rendered(sf, cd, &mut targets).map(|r| (cd.claim.global_id.clone(), r.text))
+        })
         .collect()
 }
