@@ -7,7 +7,9 @@
 //! vmlinux (regenerate a line with `MAPSPEC_DUMP_BTF=<vmlinux ELF>` and
 //! `cargo test --test completeness dump_map_types -- --nocapture`).
 
-use mapspec_conformance::sys::btf::{compare_with_specs, map_types_from, KernelMapType, VMLINUX_BTF};
+use mapspec_conformance::sys::btf::{
+    compare_with_specs, map_types_from, KernelMapType, VMLINUX_BTF,
+};
 use std::path::{Path, PathBuf};
 
 fn spec_types() -> Vec<(String, u32)> {
