@@ -271,7 +271,7 @@ fn docs_results_of_an_unknown_format_version_exit_2_naming_file_and_version() {
             .unwrap(),
     )
     .unwrap();
-    let future = src.replacen("\"format_version\": 1", "\"format_version\": 99", 1);
+    let future = src.replacen("\"format_version\": 2", "\"format_version\": 99", 1);
     assert_ne!(src, future);
     std::fs::write(dir.path().join("future.json"), future).unwrap();
     let out = tempfile::tempdir().unwrap();

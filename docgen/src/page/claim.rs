@@ -144,8 +144,17 @@ pub(crate) fn statement(
     let mut out = r.text;
     out.push('\n');
     let n = backing.len();
+    let observed: Vec<&(&Claim, RenderedClaim)> = st
+        .observed_by
+        .iter()
+        .filter_map(|id| claims.get(id))
+        .collect();
     let lead_in = match (state, n) {
-        (_, 0) => "No check backs this statement yet.".to_string(),
+        (_, 0) if !observed.is_empty() => String::new(),
+        (_, 0) => match &st.unverified {
+            Some(u) => format!("Explanation, not checked by a test: {}", u.reason),
+            None => "No check backs this statement yet.".to_string(),
+        },
         (State::Verified, 1) => format!(
             "Verified on {}, through this claim:",
             wording::kernel_names(&kernels)
@@ -157,10 +166,29 @@ pub(crate) fn statement(
         (_, 1) => "It rests on this claim:".into(),
         (_, _) => "It rests on these claims:".into(),
     };
-    out.push_str(&rst::wrap(&lead_in, "", ""));
+    if !lead_in.is_empty() {
+        out.push_str(&rst::wrap(&lead_in, "", ""));
+    }
     if n > 0 {
         out.push('\n');
         for (_, rc) in &backing {
+            out.push_str(&rc.bullet);
+        }
+    }
+    // Counting claims have no bound that can fail: what they saw is
+    // reported as observed, never as verified.
+    if !observed.is_empty() {
+        if n > 0 {
+            out.push('\n');
+        }
+        let lead = if observed.len() == 1 {
+            "Observed (a count, not an assertion) through this claim:"
+        } else {
+            "Observed (counts, not assertions) through these claims:"
+        };
+        out.push_str(&rst::wrap(lead, "", ""));
+        out.push('\n');
+        for (_, rc) in &observed {
             out.push_str(&rc.bullet);
         }
     }
