@@ -276,11 +276,10 @@ fn neutral_texts(doc: &mut mapspec_spec::yaml::Value, ids: &[String]) {
                 if s.len() > 2
                     && s.starts_with('E')
                     && s.chars()
-                        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()) =>
+                        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+                    && !out.contains(s) =>
             {
-                if !out.contains(s) {
-                    out.push(s.clone());
-                }
+                out.push(s.clone());
             }
             Value::Sequence(items) => items.iter().for_each(|i| errnos(i, out)),
             Value::Mapping(m) => m.values().for_each(|i| errnos(i, out)),
