@@ -47,7 +47,25 @@ pub fn resolve(
     match choice {
         Choice::Tcg => Ok((Accel::Tcg, None)),
         Choice::Kvm => Ok((Accel::Kvm, None)),
-        Choice::Auto => Ok(match probe_kvm(qemu, PROBE_TIMEOUT, stop)? {
+        Choice::Auto => {
+            let memo = Memo::for_this_boot(qemu);
+            if let Some(m) = &memo {
+                if let Some(known) = m.recall() {
+                    return Ok(known);
+                }
+            }
+            let verdict = probed(qemu, stop)?;
+            if let Some(m) = &memo {
+                m.keep(&verdict);
+            }
+            Ok(verdict)
+        }
+    }
+}
+
+fn probed(qemu: &str, stop: &AtomicUsize) -> Result<(Accel, Option<String>), MatrixError> {
+    {
+        Ok(match probe_kvm(qemu, PROBE_TIMEOUT, stop)? {
             Ok(took) => (
                 Accel::Kvm,
                 Some(format!(
@@ -59,8 +77,82 @@ pub fn resolve(
                 Accel::Tcg,
                 Some(format!("{why} (`--accel kvm` forces KVM)")),
             ),
-        }),
+        })
     }
+}
+
+/// The probe's verdict, kept for the rest of this boot of the host: whether
+/// KVM runs guests is a property of the machine while it stays up, and
+/// where KVM hangs every run would otherwise pay the whole probe timeout
+/// (a tenth of a warm matrix). Keyed by the host's boot id and the qemu
+/// binary (path, size, mtime), so a reboot or another qemu probes again.
+struct Memo {
+    path: std::path::PathBuf,
+    key: String,
+}
+
+impl Memo {
+    fn for_this_boot(qemu: &str) -> Option<Memo> {
+        let boot = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").ok()?;
+        let exe = which(qemu)?;
+        let meta = std::fs::metadata(&exe).ok()?;
+        let mtime = meta
+            .modified()
+            .ok()?
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()?
+            .as_secs();
+        let key = format!("{} {} {} {mtime}", boot.trim(), exe.display(), meta.len());
+        let dir = crate::config::cache_dir().ok()?;
+        Some(Memo {
+            path: dir.join("accel-probe"),
+            key,
+        })
+    }
+
+    fn recall(&self) -> Option<(Accel, Option<String>)> {
+        let text = std::fs::read_to_string(&self.path).ok()?;
+        let mut lines = text.lines();
+        if lines.next()? != self.key {
+            return None;
+        }
+        let accel = match lines.next()? {
+            "kvm" => Accel::Kvm,
+            "tcg" => Accel::Tcg,
+            _ => return None,
+        };
+        let why = lines.next()?;
+        Some((
+            accel,
+            Some(format!(
+                "{why}, as a probe found earlier in this boot of the host"
+            )),
+        ))
+    }
+
+    fn keep(&self, verdict: &(Accel, Option<String>)) {
+        let (accel, why) = verdict;
+        let why = why.as_deref().unwrap_or("probed").replace('\n', " ");
+        let text = format!("{}\n{}\n{why}\n", self.key, accel.as_str());
+        // A memo that cannot be written only costs the next run a probe.
+        let _ = mapspec_safefs::write_with(
+            &self.path,
+            text.as_bytes(),
+            mapspec_safefs::Options {
+                create_parent: mapspec_safefs::Parent::CreateAll,
+            },
+        );
+    }
+}
+
+/// The qemu binary a command name resolves to, as the shell would find it.
+fn which(qemu: &str) -> Option<std::path::PathBuf> {
+    if qemu.contains('/') {
+        return Some(std::path::PathBuf::from(qemu));
+    }
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|d| d.join(qemu))
+        .find(|p| p.is_file())
 }
 
 /// The smallest guest that proves KVM runs code: a multiboot image (qemu
@@ -218,6 +310,24 @@ mod tests {
         assert_eq!(word(0).wrapping_add(word(1)).wrapping_add(word(2)), 0);
         assert_eq!(word(7) - word(4), 32, "entry right after the header");
         assert_eq!(img[33], GUEST_OK);
+    }
+
+    #[test]
+    fn a_kept_verdict_is_recalled_only_for_the_same_boot_and_qemu() {
+        let d = tempfile::tempdir().unwrap();
+        let memo = |key: &str| Memo {
+            path: d.path().join("accel-probe"),
+            key: key.into(),
+        };
+        assert!(memo("boot-a qemu 1 2").recall().is_none());
+        memo("boot-a qemu 1 2").keep(&(Accel::Tcg, Some("KVM hung".into())));
+        let (accel, why) = memo("boot-a qemu 1 2").recall().unwrap();
+        assert_eq!(accel, Accel::Tcg);
+        assert!(why
+            .unwrap()
+            .starts_with("KVM hung, as a probe found earlier"));
+        assert!(memo("boot-b qemu 1 2").recall().is_none());
+        assert!(memo("boot-a qemu 1 3").recall().is_none());
     }
 
     #[test]
