@@ -184,21 +184,12 @@ fn run(a: RunArgs) -> anyhow::Result<u8> {
     let stop = signals::Stop::install().context("cannot install the signal handlers")?;
     let outcome = match matrix::run_until(&opts, stop.flag()) {
         Ok(o) => o,
-        Err(MatrixError::Interrupted { signal }) => {
-            eprintln!(
-                "mapspec matrix: interrupted by {}: every qemu it started was killed and its \
-                 temporary files removed; no results were written",
-                signals::name(signal)
-            );
-            return Ok(signals::exit_code(signal));
-        }
         Err(e) => {
-            eprintln!("mapspec matrix: {e}");
-            return Ok(if e.is_environment() {
-                exit::ENV
-            } else {
-                exit::FAILED
-            });
+            return Ok(run_error(
+                e,
+                "every qemu it started was killed and its temporary files removed; no results \
+                 were written",
+            ))
         }
     };
     if outcome.kernels.is_empty() {
@@ -348,4 +339,27 @@ fn merge(m: MergeArgs) -> anyhow::Result<u8> {
         m.out.display()
     );
     Ok(exit::OK)
+}
+
+/// What a whole run's error (not one kernel's) says and exits with: an
+/// interrupted run is 128+signal (`cleaned` says what was undone), an
+/// environment problem 2, anything else 1.
+pub(crate) fn run_error(e: MatrixError, cleaned: &str) -> u8 {
+    match e {
+        MatrixError::Interrupted { signal } => {
+            eprintln!(
+                "mapspec matrix: interrupted by {}: {cleaned}",
+                signals::name(signal)
+            );
+            signals::exit_code(signal)
+        }
+        e => {
+            eprintln!("mapspec matrix: {e}");
+            if e.is_environment() {
+                exit::ENV
+            } else {
+                exit::FAILED
+            }
+        }
+    }
 }

@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use anyhow::Context;
 use mapspec_kernel_matrix::local_image::{self, LocalOptions};
-use mapspec_kernel_matrix::MatrixError;
 use mapspec_spec::results::Status;
 
 use crate::{cmd_diff, exit, signals};
@@ -45,21 +44,11 @@ pub fn run(a: ImageArgs) -> anyhow::Result<u8> {
     let stop = signals::Stop::install().context("cannot install the signal handlers")?;
     let results = match local_image::run_until(&opts, stop.flag()) {
         Ok(r) => r,
-        Err(MatrixError::Interrupted { signal }) => {
-            eprintln!(
-                "mapspec matrix: interrupted by {}: qemu was killed and the temporary files \
-                 removed",
-                signals::name(signal)
-            );
-            return Ok(signals::exit_code(signal));
-        }
         Err(e) => {
-            eprintln!("mapspec matrix: {e}");
-            return Ok(if e.is_environment() {
-                exit::ENV
-            } else {
-                exit::FAILED
-            });
+            return Ok(crate::cmd_matrix::run_error(
+                e,
+                "qemu was killed and the temporary files removed",
+            ))
         }
     };
     let mut code = exit::OK;
