@@ -23,10 +23,11 @@
 //! | `tcp_reuseport` | a listening TCP socket with SO_REUSEPORT on 127.0.0.1 |
 //! | `xsk` | an AF_XDP socket with a umem, bound to `lo` queue 0 in copy mode |
 //! | `xsk_unbound` | an AF_XDP socket without umem, rings or binding |
-//! | `pidfd` | a pidfd of this process (`pidfd_open`) |
+//! | `pidfd` | a pidfd of a fresh child process, killed when the check ends |
 //! | `file` | a read-only fd of a regular file (this executable) |
 
 pub mod cgroup;
+mod task;
 mod xsk;
 
 use cgroup::CgroupDir;
@@ -108,7 +109,7 @@ impl Fixtures {
     /// Delete, untraced, the elements a local-storage map holds for these
     /// fixtures, before the map is closed. Closing frees them later, from a
     /// workqueue; an owner the next check shares (our own process, for a
-    /// pidfd) could meet that teardown halfway, and an update then fails
+    /// pidfd, before the fixture was a child) could meet that teardown halfway, and an update then fails
     /// with EAGAIN. Deleting now unlinks them synchronously.
     pub fn release_owned_storage(&self, map: &OwnedFd) {
         for h in &self.held {
@@ -293,11 +294,7 @@ fn make(name: &str) -> Result<Made, FixtureError> {
         "tcp_reuseport" => reuseport(name, libc::SOCK_STREAM).map(Made::plain),
         "xsk" => xsk::bound(name),
         "xsk_unbound" => xsk::socket(name).map(Made::plain),
-        "pidfd" => {
-            // SAFETY: pidfd_open(2) of our own pid, no flags.
-            let r = unsafe { libc::syscall(libc::SYS_pidfd_open, libc::getpid(), 0) };
-            owned(r, name, "pidfd_open").map(Made::plain)
-        }
+        "pidfd" => task::pidfd(name),
         "file" => {
             // A new inode for every claim. Inode storage outlives the map
             // that made it until an asynchronous teardown, so one shared
@@ -506,4 +503,5 @@ fn reuseport(name: &str, ty: libc::c_int) -> Result<OwnedFd, FixtureError> {
 enum Guard {
     Cgroup(#[allow(dead_code)] CgroupDir),
     Umem(#[allow(dead_code)] Umem),
+    Child(#[allow(dead_code)] task::Child),
 }
