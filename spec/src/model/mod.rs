@@ -64,6 +64,14 @@ pub struct MapSpec {
     pub iteration: Statement,
     /// What is atomic, for readers and writers on each side.
     pub atomicity: Statement,
+    /// The facts and pitfalls a user of this type most needs, one sentence
+    /// each; the page opens with them (at most six per page).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub key_facts: Vec<Statement>,
+    /// Prose the tables cannot hold: history, advice and mechanism, each
+    /// with its evidence like any statement.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<Note>,
     /// Named starting states for the command and update-flag tables.
     #[serde(default)]
     pub situations: BTreeMap<String, Situation>,
@@ -120,6 +128,51 @@ pub struct Statement {
     /// Why the statement is explained rather than asserted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unverified: Option<Unverified>,
+}
+
+/// A titled statement in one of a page's chapters. Its `text` and
+/// evidence fields are those of [`Statement`] (spelled out, because serde
+/// cannot deny unknown fields through a flattened struct).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Note {
+    pub title: String,
+    /// The chapter it belongs to.
+    pub section: NoteSection,
+    /// Markdown.
+    pub text: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checked_by: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub observed_by: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unverified: Option<Unverified>,
+}
+
+impl Note {
+    /// The note as a statement, for evidence lint and rendering.
+    pub fn statement(&self) -> Statement {
+        Statement {
+            text: self.text.clone(),
+            checked_by: self.checked_by.clone(),
+            observed_by: self.observed_by.clone(),
+            unverified: self.unverified.clone(),
+        }
+    }
+}
+
+/// Where a [`Note`] goes on the page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum NoteSection {
+    /// How to use the type (advice, sizing, choosing between types).
+    Usage,
+    /// Behaviour beyond the tables.
+    Semantics,
+    /// Mechanism that is not ABI ("Internals (not ABI)").
+    Internals,
+    /// When and how the behaviour changed.
+    History,
 }
 
 /// An explained statement's mark: why no check backs it.
