@@ -107,7 +107,7 @@ fn check_file(path: &Path) -> (usize, Vec<String>) {
     for w in wording::claim_words(&spec) {
         for (mutated, what) in mutants(&w) {
             count += 1;
-            // The rule lint runs on every claim (load.rs calls it); the
+            // The rule lint runs on every claim (load/lint.rs calls it); the
             // wiring itself is `a_mutated_file_fails_lint` below.
             let mutant = with_text(&spec, w.field, w.index, mutated.clone());
             let caught = wording::problems(&mutant)
