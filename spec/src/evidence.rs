@@ -1,21 +1,32 @@
-//! Lint for the three prose statements (`value_layout`, `iteration`,
-//! `atomicity`): every statement says how we know it, and a claim may back
-//! a statement only if its steps test the statement's subject.
+//! Lint for the prose statements: every statement says how we know it,
+//! and a claim may back a statement only if its check can fail for it.
 //!
-//! Subjects, by step kind:
+//! The three subject statements (`value_layout`, `iteration`,
+//! `atomicity`) need claims whose steps test their subject:
 //! - atomicity: concurrent steps (`torn_read`, `prog_race`, `prog_torn`, or
 //!   `prog_run` from several threads);
 //! - iteration: `get_next_key`, `keys` and the batch commands;
 //! - value layout: lookups that compare the value read back (or that
 //!   expect the refusal a statement like "cannot be read back" makes).
 //!
+//! The general statements (`key_facts` and `notes`) are about anything, so
+//! any claim whose check can fail may assert them; a page holds at most
+//! [`MAX_KEY_FACTS`] key facts, counted over every spec of the page.
+//!
 //! A claim whose only test of the subject is a statistical count with no
 //! bound that can fail is a counting claim: it may illustrate a statement
 //! (`observed_by`) but never assert it (`checked_by`).
 
 use crate::model::*;
-use crate::names::Outcome;
+use crate::names::{did_you_mean, Outcome};
 use crate::yaml::Seg;
+use crate::Diagnostic;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// A page opens with at most this many key facts: more is a list nobody
+/// reads first.
+pub const MAX_KEY_FACTS: usize = 6;
 
 /// The statement fields, in document order.
 pub const STATEMENTS: [&str; 3] = ["value_layout", "iteration", "atomicity"];
@@ -148,6 +159,118 @@ fn subject(field: &str) -> &'static str {
     }
 }
 
+/// A claim id's backing of a general statement (a key fact or a note):
+/// every claim asserts, unless it is a scenario with a count that no bound
+/// can fail, whose point is the count. `None` when no claim has that id.
+pub fn general_backing(spec: &MapSpec, id: &str) -> Option<Backing> {
+    if let Some(s) = spec.scenarios.iter().find(|s| s.id == id) {
+        let counts = s.steps.iter().any(|step| {
+            matches!(
+                step,
+                Step::TornRead(o) if o.torn_at_least.is_none() && o.torn_at_most.is_none()
+            ) || matches!(
+                step,
+                Step::ProgTorn(o) if o.torn_at_least.is_none() && o.torn_at_most.is_none()
+            ) || matches!(
+                step,
+                Step::ProgRace(o) if o.lost_at_least.is_none() && o.lost_at_most.is_none()
+            )
+        });
+        return Some(if counts {
+            Backing::Counts
+        } else {
+            Backing::Asserts
+        });
+    }
+    let known = id == "exists"
+        || spec.create.iter().any(|c| c.id == id)
+        || spec.commands.iter().any(|c| c.id == id)
+        || spec.update_flags.iter().any(|c| c.id == id);
+    known.then_some(Backing::Asserts)
+}
+
+fn claim_ids(spec: &MapSpec) -> Vec<&str> {
+    std::iter::once("exists")
+        .chain(spec.create.iter().map(|c| c.id.as_str()))
+        .chain(spec.commands.iter().map(|c| c.id.as_str()))
+        .chain(spec.update_flags.iter().map(|c| c.id.as_str()))
+        .chain(spec.scenarios.iter().map(|c| c.id.as_str()))
+        .collect()
+}
+
+/// The problems of one statement at `at`, named `label` in messages;
+/// `backing` says what a claim id does for it (`None`: unknown id).
+fn statement_problems(
+    at: &[Seg],
+    label: &str,
+    st: &Statement,
+    backing: &dyn Fn(&str) -> Option<Backing>,
+    subject: Option<&str>,
+    unknown_ids: Option<&[&str]>,
+) -> Vec<(Vec<Seg>, String)> {
+    let key = |s: &str| Seg::Key(s.to_string());
+    let under = |rest: &[Seg]| at.iter().chain(rest).cloned().collect::<Vec<_>>();
+    let mut out = Vec::new();
+    if st.checked_by.is_empty() && st.observed_by.is_empty() && st.unverified.is_none() {
+        out.push((
+            at.to_vec(),
+            format!(
+                "{label}: say how the statement is known: `checked_by` (claims that assert it), \
+                 `observed_by` (counting claims) or `unverified: {{reason: ...}}` (mechanism, advice, history)"
+            ),
+        ));
+    }
+    if !st.checked_by.is_empty() && st.unverified.is_some() {
+        out.push((
+            under(&[key("unverified")]),
+            format!("{label}: a statement with `checked_by` is asserted, not `unverified`"),
+        ));
+    }
+    if let Some(u) = &st.unverified {
+        if u.reason.trim().is_empty() {
+            out.push((
+                under(&[key("unverified"), key("reason")]),
+                "`unverified` needs a reason".into(),
+            ));
+        }
+    }
+    for (list, ids) in [
+        ("checked_by", &st.checked_by),
+        ("observed_by", &st.observed_by),
+    ] {
+        for (i, id) in ids.iter().enumerate() {
+            let here = under(&[key(list), Seg::Index(i)]);
+            let Some(b) = backing(id) else {
+                // The subject statements' unknown ids are reported by
+                // load.rs; the general ones here.
+                if let Some(ids) = unknown_ids {
+                    let hint = did_you_mean(id, ids.iter().copied())
+                        .map(|s| format!(", did you mean `{s}`?"))
+                        .unwrap_or_default();
+                    out.push((here, format!("{label}: unknown claim id `{id}`{hint}")));
+                }
+                continue;
+            };
+            let m = match (list, b) {
+                (_, Backing::Unrelated) => format!(
+                    "{label}: claim `{id}` does not test this statement's subject: it needs {}",
+                    subject.unwrap_or("a check that can fail")
+                ),
+                ("checked_by", Backing::Counts) => format!(
+                    "{label}: claim `{id}` only counts (no bound that can fail): it cannot \
+                     assert the statement; name it in `observed_by`"
+                ),
+                ("observed_by", Backing::Asserts) => format!(
+                    "{label}: claim `{id}` has an outcome or bound that can fail: name it in `checked_by`"
+                ),
+                _ => continue,
+            };
+            out.push((here, m));
+        }
+    }
+    out
+}
+
 /// Every problem with the statements' evidence, with the path to blame.
 pub fn problems(spec: &MapSpec) -> Vec<(Vec<Seg>, String)> {
     let key = |s: &str| Seg::Key(s.to_string());
@@ -156,55 +279,93 @@ pub fn problems(spec: &MapSpec) -> Vec<(Vec<Seg>, String)> {
         let Some(st) = statement(spec, field) else {
             continue;
         };
-        if st.checked_by.is_empty() && st.observed_by.is_empty() && st.unverified.is_none() {
+        out.extend(statement_problems(
+            &[key(field)],
+            field,
+            st,
+            &|id| backing(spec, field, id),
+            Some(subject(field)),
+            None,
+        ));
+    }
+    let ids = claim_ids(spec);
+    let general = |id: &str| general_backing(spec, id);
+    for (i, st) in spec.key_facts.iter().enumerate() {
+        let at = [key("key_facts"), Seg::Index(i)];
+        let label = format!("key_facts[{i}]");
+        out.extend(statement_problems(
+            &at,
+            &label,
+            st,
+            &general,
+            None,
+            Some(&ids),
+        ));
+    }
+    if spec.key_facts.len() > MAX_KEY_FACTS {
+        out.push((
+            vec![key("key_facts"), Seg::Index(MAX_KEY_FACTS)],
+            format!(
+                "key_facts: {} facts; a page opens with at most {MAX_KEY_FACTS}",
+                spec.key_facts.len()
+            ),
+        ));
+    }
+    for (i, note) in spec.notes.iter().enumerate() {
+        let at = [key("notes"), Seg::Index(i)];
+        let label = format!("notes[{i}] ({})", note.title);
+        if note.title.trim().is_empty() {
             out.push((
-                vec![key(field)],
-                format!(
-                    "{field}: say how the statement is known: `checked_by` (claims that assert it), \
-                     `observed_by` (counting claims) or `unverified: {{reason: ...}}` (mechanism, advice, history)"
+                vec![key("notes"), Seg::Index(i), key("title")],
+                "a note needs a title".into(),
+            ));
+        }
+        out.extend(statement_problems(
+            &at,
+            &label,
+            &note.statement(),
+            &general,
+            None,
+            Some(&ids),
+        ));
+    }
+    out
+}
+
+/// The key facts of every page together: the specs of one page share its
+/// opening list, so its limit holds for their sum. `specs` gives each spec
+/// with its file and text (to point at its `key_facts:` line).
+pub fn page_problems(specs: &[(&MapSpec, &Path, &str)]) -> Vec<Diagnostic> {
+    let mut pages: BTreeMap<&str, Vec<&(&MapSpec, &Path, &str)>> = BTreeMap::new();
+    for s in specs {
+        pages.entry(s.0.page.as_str()).or_default().push(s);
+    }
+    let mut out = Vec::new();
+    for (page, members) in pages {
+        let total: usize = members.iter().map(|s| s.0.key_facts.len()).sum();
+        if total <= MAX_KEY_FACTS
+            || members.iter().filter(|s| !s.0.key_facts.is_empty()).count() < 2
+        {
+            // One spec over the limit is reported by `problems`, at its line.
+            continue;
+        }
+        for (spec, file, source) in members {
+            if spec.key_facts.is_empty() {
+                continue;
+            }
+            let line = source
+                .lines()
+                .position(|l| l.starts_with("key_facts:"))
+                .map_or(1, |n| n + 1);
+            out.push(Diagnostic {
+                file: file.to_path_buf(),
+                line,
+                column: 1,
+                message: format!(
+                    "key_facts: page {page} has {total} key facts over its specs; \
+                     it opens with at most {MAX_KEY_FACTS}"
                 ),
-            ));
-        }
-        if !st.checked_by.is_empty() && st.unverified.is_some() {
-            out.push((
-                vec![key(field), key("unverified")],
-                format!("{field}: a statement with `checked_by` is asserted, not `unverified`"),
-            ));
-        }
-        if let Some(u) = &st.unverified {
-            if u.reason.trim().is_empty() {
-                out.push((
-                    vec![key(field), key("unverified"), key("reason")],
-                    "`unverified` needs a reason".into(),
-                ));
-            }
-        }
-        for (list, ids) in [
-            ("checked_by", &st.checked_by),
-            ("observed_by", &st.observed_by),
-        ] {
-            for (i, id) in ids.iter().enumerate() {
-                let at = vec![key(field), key(list), Seg::Index(i)];
-                // Unknown ids are reported by load.rs, with a hint.
-                let Some(b) = backing(spec, field, id) else {
-                    continue;
-                };
-                let m = match (list, b) {
-                    (_, Backing::Unrelated) => format!(
-                        "{field}: claim `{id}` does not test this statement's subject: it needs {}",
-                        subject(field)
-                    ),
-                    ("checked_by", Backing::Counts) => format!(
-                        "{field}: claim `{id}` only counts (no bound that can fail): it cannot \
-                         assert the statement; name it in `observed_by`"
-                    ),
-                    ("observed_by", Backing::Asserts) => format!(
-                        "{field}: claim `{id}` has an outcome or bound that can fail: name it in `checked_by`"
-                    ),
-                    _ => continue,
-                };
-                out.push((at, m));
-            }
+            });
         }
     }
     out

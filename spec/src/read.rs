@@ -170,6 +170,13 @@ pub fn load_dir_sources(dir: &Path) -> Result<Vec<SpecSource>, LoadError> {
         }
     }
     if diags.is_empty() {
+        let all: Vec<_> = specs
+            .iter()
+            .map(|s| (&s.spec, s.path.as_path(), s.source.as_str()))
+            .collect();
+        diags = crate::evidence::page_problems(&all);
+    }
+    if diags.is_empty() {
         Ok(specs)
     } else {
         Err(LoadError::Invalid { diagnostics: diags })

@@ -123,3 +123,103 @@ fn a_source_names_a_well_formed_commit_or_a_release() {
     let m = messages(&with(""));
     assert!(m.contains("comes from the kernel source"), "{m}");
 }
+
+/// hash.yaml with `extra` appended as top-level fields.
+fn with_top(extra: &str) -> String {
+    format!("{HASH}{extra}")
+}
+
+#[test]
+fn a_key_fact_needs_evidence_and_known_claims() {
+    let m = messages(&with_top(
+        "key_facts:\n  - text: A full map refuses new keys.\n",
+    ));
+    assert!(
+        m.contains("key_facts[0]: say how the statement is known"),
+        "{m}"
+    );
+    let m = messages(&with_top(
+        "key_facts:\n  - text: A full map refuses new keys.\n    checked_by: [update-fulll]\n",
+    ));
+    assert!(
+        m.contains("key_facts[0]: unknown claim id `update-fulll`, did you mean `update-full`?"),
+        "{m}"
+    );
+}
+
+#[test]
+fn any_claim_that_can_fail_asserts_a_key_fact_but_a_count_does_not() {
+    let ok = with_top(
+        "key_facts:\n  - text: A full map refuses new keys.\n    checked_by: [update-full, key-size-zero, any-full, kernel-update-full, kernel-plain-add-loses-updates]\n",
+    );
+    assert_eq!(messages(&ok), "");
+    let m = messages(&with_top(
+        "key_facts:\n  - text: Lookups can be torn.\n    checked_by: [torn-reads-are-possible]\n",
+    ));
+    assert!(m.contains("`torn-reads-are-possible` only counts"), "{m}");
+    let m = messages(&with_top(
+        "key_facts:\n  - text: Lookups can be torn.\n    observed_by: [update-full]\n",
+    ));
+    assert!(m.contains("name it in `checked_by`"), "{m}");
+}
+
+#[test]
+fn a_note_obeys_the_same_rules() {
+    let m = messages(&with_top(
+        "notes:\n  - title: Sizing\n    section: usage\n    text: Size it.\n    checked_by: [torn-reads-are-possible]\n    unverified: {reason: advice}\n",
+    ));
+    assert!(
+        m.contains("notes[0] (Sizing): claim `torn-reads-are-possible` only counts"),
+        "{m}"
+    );
+    assert!(m.contains("asserted, not `unverified`"), "{m}");
+    let ok = with_top(
+        "notes:\n  - title: Sizing\n    section: usage\n    text: Size it.\n    unverified: {reason: advice}\n",
+    );
+    assert_eq!(messages(&ok), "");
+}
+
+#[test]
+fn a_spec_opens_with_at_most_six_key_facts() {
+    let fact = "  - text: A fact.\n    checked_by: [update-full]\n";
+    let m = messages(&with_top(&format!("key_facts:\n{}", fact.repeat(7))));
+    assert!(
+        m.contains("key_facts: 7 facts; a page opens with at most 6"),
+        "{m}"
+    );
+    assert_eq!(
+        messages(&with_top(&format!("key_facts:\n{}", fact.repeat(6)))),
+        ""
+    );
+}
+
+#[test]
+fn the_key_facts_of_a_page_count_over_all_its_specs() {
+    let fact = "  - text: A fact.\n    checked_by: [update-full]\n";
+    let src = with_top(&format!("key_facts:\n{}", fact.repeat(4)));
+    let a = load_str(Path::new("spec/maps/hash.yaml"), &src).expect("lints");
+    let mut b = a.clone();
+    b.name = "other".into();
+    let specs = [
+        (&a, Path::new("a.yaml"), src.as_str()),
+        (&b, Path::new("b.yaml"), src.as_str()),
+    ];
+    let d = mapspec_spec::evidence::page_problems(&specs);
+    assert_eq!(d.len(), 2, "{d:?}");
+    assert!(
+        d[0].message.contains("page map_hash has 8 key facts"),
+        "{}",
+        d[0].message
+    );
+    assert_eq!(
+        d[0].line,
+        src.lines().position(|l| l == "key_facts:").unwrap() + 1
+    );
+    let mut c = a.clone();
+    c.page = "map_other".into();
+    let specs = [
+        (&a, Path::new("a.yaml"), src.as_str()),
+        (&c, Path::new("c.yaml"), src.as_str()),
+    ];
+    assert!(mapspec_spec::evidence::page_problems(&specs).is_empty());
+}
