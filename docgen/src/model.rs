@@ -40,9 +40,6 @@ impl SpecDoc<'_> {
     pub fn spec(&self) -> &MapSpec {
         &self.file.spec
     }
-    pub fn claim(&self, id: &str) -> Option<&ClaimDoc> {
-        self.claims.iter().find(|c| c.claim.meta.id == id)
-    }
 }
 
 /// The loaded inputs of every page.

@@ -1,55 +1,77 @@
 //! The context of `ebpf_maps.rst` (the overview) and `maps.rst` (the
-//! index): the generated parts are the update-flag outcomes, the atomicity
-//! of each map type and the index of map types, all from the specs.
+//! index and Usage Notes). The generated parts come from the specs: the
+//! update flags with the errno they give, the errno glossary (the errnos
+//! the specs use), the libbpf wrappers and the index of map types.
 
 use crate::model::DocModel;
 use crate::targets::Targets;
-use crate::wording::{self, State};
-use crate::{key, rst, DocError, SpecFile};
-use mapspec_spec::{ClaimKind, ElemFlag, Outcome};
+use crate::usage::Func;
+use crate::wording::State;
+use crate::{key, rst, DocError};
+use mapspec_spec::{ClaimKind, ElemFlag, Errno, Outcome};
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Debug, Serialize)]
 pub struct Overview {
     pub generated: String,
     pub verification: String,
     pub flags: String,
-    pub atomicity: String,
+    pub errnos: String,
     pub index: String,
     pub targets: Vec<crate::markdown::Target>,
-    /// The measured part of "Kernel side against userspace".
+    /// libbpf's wrappers of the map commands, one code block.
+    pub wrappers: String,
+    /// The measured tables, which the report shows now; kept here only
+    /// until the page renderer stops sharing its claim wording with them.
     pub kernel_side: crate::kernel_side::KernelSide,
-    /// libbpf's bpf_map_create(), header-checked like the Usage entries.
-    pub map_create: crate::usage::Func,
 }
 
 /// What each update flag asks for: uapi intent, not measured behaviour.
 fn flag_meaning(name: &str) -> Option<&'static str> {
     Some(match name {
-        "BPF_ANY" => "Create the element or replace its value, whichever applies.",
-        "BPF_NOEXIST" => "Create the element only; its key must not be in the map yet.",
-        "BPF_EXIST" => "Replace the value of an element that must already exist.",
+        "BPF_ANY" => "Create the element or replace its value",
+        "BPF_NOEXIST" => "Create the element only: the key must be absent",
+        "BPF_EXIST" => "Replace the value only: the key must be present",
         "BPF_F_LOCK" => {
-            "Copy the value while holding the ``struct bpf_spin_lock`` embedded in it; \
-             may be combined with the flags above."
+            "Copy the value while holding the ``struct bpf_spin_lock`` in it; \
+             combines with the flags above"
         }
         "BPF_F_CPU" => {
-            "For per-CPU maps: write only the slot of the CPU given in the upper 32 \
-             bits of the flags."
+            "Per-CPU maps: write only the slot of the CPU given in the upper \
+             32 bits of the flags"
         }
-        "BPF_F_ALL_CPUS" => "For per-CPU maps: write the one value given into every CPU's slot.",
+        "BPF_F_ALL_CPUS" => "Per-CPU maps: write the one value given into every CPU's slot",
         _ => return None,
     })
 }
 
-fn pages_of(types: &[(String, String)]) -> String {
-    // (map_type, page) pairs, already sorted and unique.
-    types
-        .iter()
-        .map(|(t, p)| format!("{} (:doc:`{p}`)", rst::literal(t)))
-        .collect::<Vec<_>>()
-        .join(", ")
+/// What an errno means when a map command or helper returns it. The
+/// glossary prints the errnos the specs use; a test keeps this complete.
+pub fn errno_meaning(e: Errno) -> Option<&'static str> {
+    use Errno::*;
+    Some(match e {
+        EPERM => "The caller lacks a capability the map type or flag needs, or the fd was opened without the access the command needs.",
+        ENOENT => "No element for the key (lookup, delete, ``BPF_EXIST``), or the end of an iteration or batch.",
+        E2BIG => "An index at or past ``max_entries``, a full map, or ``union bpf_attr`` larger than the kernel knows with non-zero trailing bytes.",
+        EEXIST => "``BPF_NOEXIST`` and the key is present; every index of an array is always present.",
+        EINVAL => "An attribute, flag or size the map type does not accept.",
+        ENOSPC => "No room: a full LPM trie, or a batch buffer too small for one bucket.",
+        EBUSY => "The object is in use: another program or fd holds it exclusively.",
+        EBADF => "A file descriptor in the attributes or the value is not open.",
+        EACCES => "The verifier or the fd's access mode refuses the operation.",
+        ENODEV => "A device the value names does not exist or cannot take part.",
+        ENOTSOCK => "The value is a file descriptor, but not of a socket.",
+        EFAULT => "A pointer in the attributes cannot be read or written.",
+        ENOSYS => "The command does not exist in this kernel.",
+        EAGAIN => "Try again: the resource is momentarily unavailable.",
+        EOVERFLOW => "A value does not fit the buffer the caller gave.",
+        ENOMEM => "The kernel could not allocate the memory.",
+        ENOBUFS => "No buffer space for the operation.",
+        EOPNOTSUPP => "95, the standard \"operation not supported\". Not the same value as ``ENOTSUPP``.",
+        ENOTSUPP => "524, the kernel's internal \"not supported\", which some map operations return to userspace unchanged: compare with 524, not with ``EOPNOTSUPP``. ``strerror()`` prints \"Unknown error 524\".",
+        _ => return None,
+    })
 }
 
 fn flag_order(names: &str) -> (usize, String) {
@@ -61,154 +83,141 @@ fn flag_order(names: &str) -> (usize, String) {
     (pos, names.to_string())
 }
 
-pub(crate) fn build(model: &DocModel) -> Result<Overview, DocError> {
-    let results = &model.results;
-    let sorted: Vec<&SpecFile> = model.specs.iter().map(|d| d.file).collect();
-    let mut targets = Targets::default();
-
-    // flag → (situation text, outcome) in order of first use → per map
-    // type (in type order) the statuses of its claims for that cell.
-    type Cells = Vec<(
-        (String, String),
-        Vec<(String, String, Vec<wording::Status>)>,
-    )>;
-    let mut flags: BTreeMap<(usize, String), Cells> = BTreeMap::new();
+/// Every errno a claim of the model expects, in uapi order.
+pub(crate) fn errnos_used(model: &DocModel) -> BTreeSet<Errno> {
+    let mut used = BTreeSet::new();
     for sd in &model.specs {
-        let spec = sd.spec();
         for cd in &sd.claims {
-            let c = &cd.claim;
-            if let ClaimKind::UpdateFlag {
-                flags: f,
-                situation,
-                expect,
-            } = &c.kind
-            {
-                let sit = spec
-                    .situations
-                    .get(situation)
-                    .map(|s| s.text.clone())
-                    .unwrap_or_else(|| situation.clone());
-                let out = match expect {
-                    Outcome::Ok => "success".to_string(),
-                    other => other.name(),
-                };
-                let cells = flags.entry(flag_order(&f.names())).or_default();
-                let cell = match cells
-                    .iter()
-                    .position(|(k, _)| *k == (sit.clone(), out.clone()))
-                {
-                    Some(i) => &mut cells[i].1,
-                    None => {
-                        cells.push(((sit, out), Vec::new()));
-                        &mut cells.last_mut().expect("just pushed").1
-                    }
-                };
-                let status = cd.status.clone();
-                match cell.iter_mut().find(|(t, _, _)| *t == spec.map_type) {
-                    Some((_, _, v)) => v.push(status),
-                    None => cell.push((spec.map_type.clone(), spec.page.clone(), vec![status])),
-                }
+            let expect = match &cd.claim.kind {
+                ClaimKind::Create { expect }
+                | ClaimKind::Command { expect, .. }
+                | ClaimKind::UpdateFlag { expect, .. } => *expect,
+                _ => continue,
+            };
+            if let Outcome::Err(e) = expect {
+                used.insert(e);
             }
         }
     }
-    let mut flag_text = String::new();
-    for ((_, names), cells) in &flags {
-        flag_text.push_str(&rst::literal(names));
-        flag_text.push('\n');
-        if let Some(m) = names.split(" | ").next().and_then(flag_meaning) {
-            flag_text.push_str(&rst::wrap(m, "   ", "   "));
-            flag_text.push('\n');
-        }
-        for ((sit, out), types) in cells {
-            let outcome = if out == "success" {
-                "success".to_string()
-            } else {
-                rst::literal(out)
+    used
+}
+
+/// The update flags: per flag, what it asks for and every errno it gives
+/// on some map type. Which situation gives which errno, per type, is on
+/// the map pages.
+fn flag_list(model: &DocModel) -> String {
+    // flag → errno → the states of the claims that expect it
+    let mut flags: BTreeMap<(usize, String), BTreeMap<Errno, Vec<State>>> = BTreeMap::new();
+    for sd in &model.specs {
+        for cd in &sd.claims {
+            let ClaimKind::UpdateFlag {
+                flags: f, expect, ..
+            } = &cd.claim.kind
+            else {
+                continue;
             };
-            // Consecutive types with the same verification share one note.
-            let mut parts: Vec<(String, Vec<(String, String)>)> = Vec::new();
-            for (t, page, statuses) in types {
-                let (state, kernels) = wording::combine(statuses);
-                let status = match state {
-                    State::Verified => format!("verified on {}", wording::kernel_names(&kernels)),
-                    State::Unverified => "**not yet verified**".into(),
-                    State::Differs => "**differs between kernels**, see the map's page".into(),
-                };
-                match parts.last_mut() {
-                    Some((s, v)) if *s == status => v.push((t.clone(), page.clone())),
-                    _ => parts.push((status, vec![(t.clone(), page.clone())])),
-                }
+            let row = flags.entry(flag_order(&f.names())).or_default();
+            if let Outcome::Err(e) = expect {
+                row.entry(*e).or_default().push(cd.status.state);
             }
-            let parts: Vec<String> = parts
-                .iter()
-                .map(|(status, types)| format!("{} ({status})", pages_of(types)))
-                .collect();
-            flag_text.push_str(&rst::wrap(
-                &format!("{}: {outcome} for {}.", rst::prose(sit), parts.join("; ")),
-                "   - ",
-                "     ",
-            ));
         }
-        flag_text.push('\n');
     }
     if flags.is_empty() {
-        flag_text = "No spec tabulates update flags yet.\n".into();
+        return "No spec tabulates update flags yet.\n".into();
     }
+    let mut out = String::new();
+    for ((_, names), errs) in &flags {
+        let Some(meaning) = names
+            .split(" | ")
+            .next()
+            .and_then(flag_meaning)
+            .filter(|_| !names.contains(" | "))
+        else {
+            // A combination asks for what its parts ask for.
+            continue;
+        };
+        let errs: Vec<String> = errs
+            .iter()
+            .map(|(e, states)| {
+                let mark = if states.contains(&State::Differs) {
+                    " (differs between kernels)"
+                } else {
+                    ""
+                };
+                format!("{}{mark}", rst::literal(e.name()))
+            })
+            .collect();
+        let errs = match errs.as_slice() {
+            [] => String::new(),
+            [one] => format!(" It can fail with {one}."),
+            [init @ .., last] => format!(" It can fail with {} or {last}.", init.join(", ")),
+        };
+        out.push_str(&rst::literal(names));
+        out.push('\n');
+        out.push_str(&rst::wrap(&format!("{meaning}.{errs}"), "   ", "   "));
+    }
+    out
+}
 
-    let mut atomicity = String::new();
+fn glossary(model: &DocModel) -> String {
+    let mut used = errnos_used(model);
+    // The pair is explained even when only one of them is used.
+    used.insert(Errno::ENOTSUPP);
+    used.insert(Errno::EOPNOTSUPP);
+    let mut out = String::new();
+    for e in used {
+        let Some(m) = errno_meaning(e) else { continue };
+        out.push_str(&rst::literal(e.name()));
+        out.push('\n');
+        out.push_str(&rst::wrap(m, "   ", "   "));
+        out.push('\n');
+    }
+    out
+}
+
+/// libbpf's wrappers of the commands, as `bpf/bpf.h` declares them: the
+/// generic ones only, since a type's own functions are on its page.
+fn wrappers(model: &DocModel) -> String {
+    let all: Vec<&crate::model::SpecDoc> = model.specs.iter().collect();
+    let own: BTreeSet<&str> = all
+        .iter()
+        .flat_map(|s| s.userspace.iter().map(|f| f.name.as_str()))
+        .collect();
+    let funcs: Vec<Func> = crate::usage::userspace(&all)
+        .into_iter()
+        .filter(|f| f.header == Some("bpf/bpf.h") && !own.contains(f.name.as_str()))
+        .collect();
+    let body: Vec<String> = funcs
+        .iter()
+        .map(|f| format!("{};", f.prototype.trim()))
+        .collect();
+    format!(
+        ".. code-block:: c\n\n{}",
+        rst::indent(&body.join("\n"), "   ").trim_end()
+    )
+}
+
+/// "5.10.262" → "5.10": upstream documentation names series, not
+/// stable releases.
+fn series(name: &str) -> String {
+    name.split('.').take(2).collect::<Vec<_>>().join(".")
+}
+
+pub(crate) fn build(model: &DocModel) -> Result<Overview, DocError> {
+    let mut targets = Targets::default();
+    let sorted: Vec<&crate::SpecFile> = model.specs.iter().map(|d| d.file).collect();
+    let kernel_side = crate::kernel_side::build(&sorted, &model.results, &mut Targets::default())?;
+    let mut index = String::new();
     for sd in &model.specs {
         let sf = sd.file;
-        let spec = sd.spec();
-        let mut statuses = Vec::new();
-        let mut all = true;
-        for id in &spec.atomicity.checked_by {
-            match sd.claim(id) {
-                Some(c) => statuses.push(c.status.clone()),
-                None => all = false,
-            }
-        }
-        let (state, kernels) = if all {
-            wording::combine(&statuses)
-        } else {
-            (State::Unverified, Vec::new())
-        };
-        let lead = state.lead();
-        let r = sf.block(
-            &[key("atomicity"), key("text")],
-            &format!("{lead}{}", spec.atomicity.text),
-        )?;
-        targets.add(sf, r.targets)?;
-        atomicity.push_str(&format!(
-            "{} (:doc:`{}`)\n",
-            rst::literal(&spec.map_type),
-            spec.page
-        ));
-        atomicity.push_str(&rst::indent(&r.text, "   "));
-        if state == State::Verified {
-            atomicity.push('\n');
-            atomicity.push_str(&rst::wrap(
-                &format!(
-                    "Verified on {}; the checks are listed on the map's page.",
-                    wording::kernel_names(&kernels)
-                ),
-                "   ",
-                "   ",
-            ));
-        }
-        atomicity.push('\n');
-    }
-
-    let kernel_side = crate::kernel_side::build(&sorted, results, &mut targets)?;
-
-    let mut index = String::new();
-    for sf in &sorted {
         let r = sf.inline(&[key("useful_for")], &sf.spec.useful_for)?;
         targets.add(sf, r.targets)?;
         index.push_str(&rst::wrap(
             &format!(
-                "{} (:doc:`{}`): {}",
+                "{} (:doc:`{}`, {}): {}",
                 rst::literal(&sf.spec.map_type),
                 sf.spec.page,
+                sf.spec.since,
                 r.text
             ),
             "- ",
@@ -219,31 +228,29 @@ pub(crate) fn build(model: &DocModel) -> Result<Overview, DocError> {
         index = "No map type is specified yet.\n".into();
     }
 
-    let kernels = results.kernels();
-    let verification = if kernels.is_empty() {
-        "No results were recorded when this page was generated, so none of the \
-         generated statements below is verified yet."
-            .to_string()
-    } else {
-        format!(
-            "The generated statements below were checked on {}.",
-            kernels.join(", ")
-        )
+    let mut kernels: Vec<String> = model.results.kernels().iter().map(|k| series(k)).collect();
+    kernels.dedup();
+    let verification = match kernels.as_slice() {
+        [] => "No results were recorded, so the errno in the update flag table is \
+               not verified yet."
+            .to_string(),
+        [one] => format!("The update flag table was checked on Linux {one}."),
+        [init @ .., last] => format!(
+            "The update flag table was checked on Linux {} and {last}.",
+            init.join(", ")
+        ),
     };
     Ok(Overview {
         generated: crate::templates::generated_comment(
-            &[
-                "docgen/templates/ebpf_maps.rst.tera".into(),
-                "spec/maps/*.yaml".into(),
-            ],
-            "edit the template or the specs",
+            &["the mapspec map specs".into()],
+            "edit the specs",
         ),
         verification: rst::wrap(&verification, "", ""),
-        flags: flag_text,
-        atomicity,
+        flags: flag_list(model),
+        errnos: glossary(model),
         index,
         targets: targets.into_vec(),
+        wrappers: wrappers(model),
         kernel_side,
-        map_create: crate::usage::map_create(),
     })
 }

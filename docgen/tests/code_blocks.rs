@@ -122,6 +122,29 @@ impl Sources {
                 .map(Origin::Prototype)
                 .ok_or_else(|| format!("prototype of {} names no header", f.name));
         }
+        // A header excerpt: several catalogued prototypes, one per
+        // declaration, each ended by `;`, from the same header.
+        let decls: Vec<&str> = block
+            .split(';')
+            .map(str::trim)
+            .filter(|d| !d.is_empty())
+            .collect();
+        if block.trim_end().ends_with(';') && decls.len() > 1 {
+            let headers: Vec<Option<&'static str>> = decls
+                .iter()
+                .map(|d| {
+                    self.prototypes
+                        .iter()
+                        .find(|f| !f.prototype.is_empty() && f.prototype.trim() == *d)
+                        .and_then(|f| f.header)
+                })
+                .collect();
+            if let [Some(h), rest @ ..] = headers.as_slice() {
+                if rest.iter().all(|x| *x == Some(*h)) {
+                    return Ok(Origin::Prototype(h));
+                }
+            }
+        }
         Err("neither a marked region of a suite source nor a catalogued prototype".into())
     }
 }

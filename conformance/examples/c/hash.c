@@ -4,19 +4,13 @@
  * file against the system's libbpf (cc hash.c -lbpf) and runs it as root;
  * the region between the mapspec:example markers is shown on the page.
  */
+/* The checks are assert()s: never compiled out. */
+#undef NDEBUG
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
-
-#define CHECK(cond)                                                        \
-	do {                                                               \
-		if (!(cond)) {                                             \
-			fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, \
-				#cond);                                    \
-			return 1;                                          \
-		}                                                          \
-	} while (0)
 
 int main(void)
 {
@@ -27,32 +21,32 @@ int main(void)
 
 	fd = bpf_map_create(BPF_MAP_TYPE_HASH, "example", sizeof(key),
 			    sizeof(value), 4, NULL);
-	CHECK(fd >= 0);
+	assert(fd >= 0);
 
 	/* BPF_NOEXIST inserts only; a second insert fails with EEXIST. */
 	err = bpf_map_update_elem(fd, &key, &value, BPF_NOEXIST);
-	CHECK(err == 0);
+	assert(err == 0);
 	err = bpf_map_update_elem(fd, &key, &value, BPF_NOEXIST);
-	CHECK(err == -EEXIST);
+	assert(err == -EEXIST);
 
 	/* A lookup copies the value out: changing `out` does not change
 	 * the map. Write it back with BPF_EXIST to update in place. */
 	err = bpf_map_lookup_elem(fd, &key, &out);
-	CHECK(err == 0 && out == 10);
+	assert(err == 0 && out == 10);
 	out += 1;
 	err = bpf_map_update_elem(fd, &key, &out, BPF_EXIST);
-	CHECK(err == 0);
+	assert(err == 0);
 
 	/* Walk the keys: NULL starts, -ENOENT ends. */
 	err = bpf_map_get_next_key(fd, NULL, &next);
-	CHECK(err == 0 && next == key);
+	assert(err == 0 && next == key);
 	err = bpf_map_get_next_key(fd, &next, &next);
-	CHECK(err == -ENOENT);
+	assert(err == -ENOENT);
 
 	err = bpf_map_delete_elem(fd, &key);
-	CHECK(err == 0);
+	assert(err == 0);
 	err = bpf_map_lookup_elem(fd, &key, &out);
-	CHECK(err == -ENOENT);
+	assert(err == -ENOENT);
 	close(fd);
 	// mapspec:example:end hash-userspace
 	return 0;

@@ -3,19 +3,13 @@
  * Userspace side of BPF_MAP_TYPE_LRU_HASH with libbpf: a full map makes
  * room for a new key by evicting. Compiled and run by a test.
  */
+/* The checks are assert()s: never compiled out. */
+#undef NDEBUG
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
-
-#define CHECK(cond)                                                        \
-	do {                                                               \
-		if (!(cond)) {                                             \
-			fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, \
-				#cond);                                    \
-			return 1;                                          \
-		}                                                          \
-	} while (0)
 
 int main(void)
 {
@@ -26,19 +20,21 @@ int main(void)
 
 	fd = bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "example", sizeof(key),
 			    sizeof(value), max_entries, NULL);
-	CHECK(fd >= 0);
+	assert(fd >= 0);
 
 	/* Far more keys than max_entries: every insert succeeds, and
 	 * older elements are evicted to make room. */
 	for (key = 0; key < 100; key++) {
 		err = bpf_map_update_elem(fd, &key, &value, BPF_NOEXIST);
-		CHECK(err == 0);
+		assert(err == 0);
 	}
 	/* The newest key is there; the first one is long gone. */
 	key = 99;
-	CHECK(bpf_map_lookup_elem(fd, &key, &out) == 0);
+	err = bpf_map_lookup_elem(fd, &key, &out);
+	assert(err == 0);
 	key = 0;
-	CHECK(bpf_map_lookup_elem(fd, &key, &out) == -ENOENT);
+	err = bpf_map_lookup_elem(fd, &key, &out);
+	assert(err == -ENOENT);
 	close(fd);
 	// mapspec:example:end lru-hash-userspace
 	return 0;

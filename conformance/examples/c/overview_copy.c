@@ -5,21 +5,15 @@
  * -lbpf) and runs it as root; the regions between the mapspec:example
  * markers are shown on Documentation/bpf/ebpf_maps.rst.
  */
+/* The checks are assert()s: never compiled out. */
+#undef NDEBUG
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-
-#define CHECK(cond)                                                        \
-	do {                                                               \
-		if (!(cond)) {                                             \
-			fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, \
-				#cond);                                    \
-			return 1;                                          \
-		}                                                          \
-	} while (0)
 
 static int read_modify_write(int map_fd)
 {
@@ -55,7 +49,7 @@ static int percpu_sum(int map_fd)
 	}
 	free(values);
 	// mapspec:example:end percpu-copy
-	CHECK(ncpu > 0 && sum == 5 * (__u64)ncpu);
+	assert(ncpu > 0 && sum == 5 * (__u64)ncpu);
 	return 0;
 }
 
@@ -67,24 +61,24 @@ int main(void)
 
 	fd = bpf_map_create(BPF_MAP_TYPE_HASH, "copy", sizeof(key),
 			    sizeof(ten), 4, NULL);
-	CHECK(fd >= 0);
-	CHECK(bpf_map_update_elem(fd, &key, &ten, BPF_NOEXIST) == 0);
-	CHECK(read_modify_write(fd) == 0);
-	CHECK(bpf_map_lookup_elem(fd, &key, &ten) == 0 && ten == 11);
+	assert(fd >= 0);
+	assert(bpf_map_update_elem(fd, &key, &ten, BPF_NOEXIST) == 0);
+	assert(read_modify_write(fd) == 0);
+	assert(bpf_map_lookup_elem(fd, &key, &ten) == 0 && ten == 11);
 	close(fd);
 
 	ncpu = libbpf_num_possible_cpus();
-	CHECK(ncpu > 0);
+	assert(ncpu > 0);
 	five = calloc(ncpu, sizeof(__u64));
-	CHECK(five != NULL);
+	assert(five != NULL);
 	for (int cpu = 0; cpu < ncpu; cpu++)
 		five[cpu] = 5;
 	fd = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, "percpu", sizeof(zero),
 			    sizeof(__u64), 1, NULL);
-	CHECK(fd >= 0);
-	CHECK(bpf_map_update_elem(fd, &zero, five, BPF_ANY) == 0);
+	assert(fd >= 0);
+	assert(bpf_map_update_elem(fd, &zero, five, BPF_ANY) == 0);
 	free(five);
-	CHECK(percpu_sum(fd) == 0);
+	assert(percpu_sum(fd) == 0);
 	close(fd);
 	return 0;
 }

@@ -5,6 +5,9 @@
  * the region between the mapspec:example markers is shown on
  * Documentation/bpf/ebpf_maps.rst.
  */
+/* The checks are assert()s: never compiled out. */
+#undef NDEBUG
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,15 +15,6 @@
 #include <sys/syscall.h>
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
-
-#define CHECK(cond)                                                        \
-	do {                                                               \
-		if (!(cond)) {                                             \
-			fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, \
-				#cond);                                    \
-			return 1;                                          \
-		}                                                          \
-	} while (0)
 
 int main(void)
 {
@@ -49,13 +43,13 @@ int main(void)
 	// mapspec:example:end create-attr
 
 	/* The map works like any other. */
-	CHECK(bpf_map_update_elem(fd, &key, &value, BPF_NOEXIST) == 0);
-	CHECK(bpf_map_lookup_elem(fd, &key, &out) == 0 && out == 7);
+	assert(bpf_map_update_elem(fd, &key, &value, BPF_NOEXIST) == 0);
+	assert(bpf_map_lookup_elem(fd, &key, &out) == 0 && out == 7);
 
 	/* A field the map type does not take is refused. */
 	close(fd);
 	attr.map_flags = BPF_F_RDONLY_PROG | BPF_F_WRONLY_PROG;
 	fd = syscall(__NR_bpf, BPF_MAP_CREATE, &attr, sizeof(attr));
-	CHECK(fd < 0 && errno == EINVAL);
+	assert(fd < 0 && errno == EINVAL);
 	return 0;
 }

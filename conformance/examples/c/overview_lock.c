@@ -7,21 +7,15 @@
  * as root; the regions between the mapspec:example markers are shown on
  * Documentation/bpf/ebpf_maps.rst.
  */
+/* The checks are assert()s: never compiled out. */
+#undef NDEBUG
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
-
-#define CHECK(cond)                                                        \
-	do {                                                               \
-		if (!(cond)) {                                             \
-			fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, \
-				#cond);                                    \
-			return 1;                                          \
-		}                                                          \
-	} while (0)
 
 // mapspec:example:begin locked-value
 struct locked_value {
@@ -81,17 +75,17 @@ int main(void)
 	struct btf *btf;
 
 	btf = value_btf(&key_id, &value_id);
-	CHECK(btf != NULL);
+	assert(btf != NULL);
 	opts.btf_fd = btf__fd(btf);
 	opts.btf_key_type_id = key_id;
 	opts.btf_value_type_id = value_id;
 	fd = bpf_map_create(BPF_MAP_TYPE_HASH, "locked", sizeof(key),
 			    sizeof(v), 4, &opts);
-	CHECK(fd >= 0);
-	CHECK(bpf_map_update_elem(fd, &key, &v, BPF_NOEXIST | BPF_F_LOCK) == 0);
-	CHECK(locked_increment(fd) == 0);
-	CHECK(bpf_map_lookup_elem_flags(fd, &key, &out, BPF_F_LOCK) == 0);
-	CHECK(out.count == 42);
+	assert(fd >= 0);
+	assert(bpf_map_update_elem(fd, &key, &v, BPF_NOEXIST | BPF_F_LOCK) == 0);
+	assert(locked_increment(fd) == 0);
+	assert(bpf_map_lookup_elem_flags(fd, &key, &out, BPF_F_LOCK) == 0);
+	assert(out.count == 42);
 	close(fd);
 	btf__free(btf);
 	return 0;

@@ -3,19 +3,13 @@
  * Userspace side of BPF_MAP_TYPE_QUEUE with libbpf: no keys; update pushes,
  * lookup peeks, lookup_and_delete pops. Compiled and run by a test.
  */
+/* The checks are assert()s: never compiled out. */
+#undef NDEBUG
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
-
-#define CHECK(cond)                                                        \
-	do {                                                               \
-		if (!(cond)) {                                             \
-			fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, \
-				#cond);                                    \
-			return 1;                                          \
-		}                                                          \
-	} while (0)
 
 int main(void)
 {
@@ -26,33 +20,35 @@ int main(void)
 	/* key_size must be 0. */
 	fd = bpf_map_create(BPF_MAP_TYPE_QUEUE, "example", 0, sizeof(value), 4,
 			    NULL);
-	CHECK(fd >= 0);
+	assert(fd >= 0);
 
 	/* Push with a NULL key. */
 	for (value = 1; value <= 4; value++) {
 		err = bpf_map_update_elem(fd, NULL, &value, BPF_ANY);
-		CHECK(err == 0);
+		assert(err == 0);
 	}
 	/* Full: -E2BIG, unless BPF_EXIST drops the oldest value. */
 	err = bpf_map_update_elem(fd, NULL, &value, BPF_ANY);
-	CHECK(err == -E2BIG);
+	assert(err == -E2BIG);
 
 	/* Pop until the map is empty. */
 	while (bpf_map_lookup_and_delete_elem(fd, NULL, &out) == 0)
 		;
 	value = 1;
-	CHECK(bpf_map_update_elem(fd, NULL, &value, BPF_ANY) == 0);
+	err = bpf_map_update_elem(fd, NULL, &value, BPF_ANY);
+	assert(err == 0);
 	value = 2;
-	CHECK(bpf_map_update_elem(fd, NULL, &value, BPF_ANY) == 0);
+	err = bpf_map_update_elem(fd, NULL, &value, BPF_ANY);
+	assert(err == 0);
 	/* Peek, then pop (first in, first out). */
 	err = bpf_map_lookup_elem(fd, NULL, &out);
-	CHECK(err == 0 && out == 1);
+	assert(err == 0 && out == 1);
 	err = bpf_map_lookup_and_delete_elem(fd, NULL, &out);
-	CHECK(err == 0 && out == 1);
+	assert(err == 0 && out == 1);
 	err = bpf_map_lookup_and_delete_elem(fd, NULL, &out);
-	CHECK(err == 0 && out == 2);
+	assert(err == 0 && out == 2);
 	err = bpf_map_lookup_and_delete_elem(fd, NULL, &out);
-	CHECK(err == -ENOENT);
+	assert(err == -ENOENT);
 	close(fd);
 	// mapspec:example:end queue-userspace
 	return 0;
