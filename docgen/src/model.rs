@@ -7,7 +7,7 @@
 
 use crate::markdown::Target;
 use crate::usage::Func;
-use crate::wording::{Results, Status};
+use crate::wording::{Marks, Results, Status};
 use crate::{key, templates, DocError, Pages, SpecFile};
 use mapspec_spec::results::RunReport;
 use mapspec_spec::yaml::Seg;
@@ -21,6 +21,8 @@ pub(crate) struct ClaimDoc {
     /// The YAML path of the list entry the claim comes from.
     pub path: Vec<Seg>,
     pub status: Status,
+    /// Its version and failure marks, from the typed results.
+    pub marks: Marks,
 }
 
 /// One spec and what its pages need of it.
@@ -111,7 +113,8 @@ impl<'a> SpecDoc<'a> {
             .into_iter()
             .zip(paths)
             .map(|(claim, path)| ClaimDoc {
-                status: results.status(spec, &claim),
+                status: results.status(&claim),
+                marks: results.marks(&claim),
                 claim,
                 path,
             })
@@ -239,16 +242,28 @@ impl<'a> DocModel<'a> {
 
     /// Render every page. Pure and deterministic.
     pub fn render(&self) -> Result<Pages, DocError> {
+        Ok(self.render_with_layouts()?.0)
+    }
+
+    /// Where each map page states each claim and statement: what the
+    /// reachability and statement-kind tests check the pages against.
+    pub fn layouts(&self) -> Result<Vec<crate::page::Layout>, DocError> {
+        Ok(self.render_with_layouts()?.1)
+    }
+
+    fn render_with_layouts(&self) -> Result<(Pages, Vec<crate::page::Layout>), DocError> {
         let tera = templates::engine(&self.code)?;
         let mut groups: BTreeMap<&str, Vec<&SpecDoc>> = BTreeMap::new();
         for s in &self.specs {
             groups.entry(s.spec().page.as_str()).or_default().push(s);
         }
         let mut pages = Pages::new();
+        let mut layouts = Vec::new();
         for (name, group) in groups {
-            let ctx = crate::page::build(&group, self)?;
+            let (ctx, layout) = crate::page::build(&group, self)?;
             let text = templates::render(&tera, "map_page.rst", &ctx)?;
             pages.insert(format!("{name}.rst"), text);
+            layouts.push(layout);
         }
         let ctx = crate::overview::build(self)?;
         pages.insert(
@@ -259,7 +274,7 @@ impl<'a> DocModel<'a> {
             "maps.rst".into(),
             templates::render(&tera, "maps.rst", &ctx)?,
         );
-        Ok(pages)
+        Ok((pages, layouts))
     }
 
     /// Every function the pages can print: the Usage entries of each spec

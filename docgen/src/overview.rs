@@ -22,9 +22,6 @@ pub struct Overview {
     pub targets: Vec<crate::markdown::Target>,
     /// libbpf's wrappers of the map commands, one code block.
     pub wrappers: String,
-    /// The measured tables, which the report shows now; kept here only
-    /// until the page renderer stops sharing its claim wording with them.
-    pub kernel_side: crate::kernel_side::KernelSide,
 }
 
 /// What each update flag asks for: uapi intent, not measured behaviour.
@@ -205,8 +202,6 @@ fn series(name: &str) -> String {
 
 pub(crate) fn build(model: &DocModel) -> Result<Overview, DocError> {
     let mut targets = Targets::default();
-    let sorted: Vec<&crate::SpecFile> = model.specs.iter().map(|d| d.file).collect();
-    let kernel_side = crate::kernel_side::build(&sorted, &model.results, &mut Targets::default())?;
     let mut index = String::new();
     for sd in &model.specs {
         let sf = sd.file;
@@ -251,6 +246,5 @@ pub(crate) fn build(model: &DocModel) -> Result<Overview, DocError> {
         index,
         targets: targets.into_vec(),
         wrappers: wrappers(model),
-        kernel_side,
     })
 }

@@ -136,16 +136,20 @@ pub fn render<T: serde::Serialize>(tera: &Tera, name: &str, ctx: &T) -> Result<S
     Ok(normalise(&raw))
 }
 
-/// The header comment naming where a page comes from.
-pub fn generated_comment(sources: &[String], edit: &str) -> String {
-    let text = format!(
-        "{} from {} and the results files given to it. Do not edit it by hand: \
-         {edit} and run ``mapspec docs``.",
-        crate::MARKER,
-        sources.join(", ")
-    );
-    // A comment is `.. ` and its text indented by three spaces.
-    rst::wrap(&text, ".. ", "   ")
+/// The one-line comment under a page's SPDX line: the generator and where
+/// its sources are, for whoever meets the page in a kernel tree. It holds
+/// [`crate::MARKER`], by which generated pages are recognised.
+pub fn header_comment() -> String {
+    format!(
+        ".. {} the specs in the mapspec repository: edit those.",
+        crate::MARKER
+    )
+}
+
+/// [`header_comment`], for callers that still name their sources: a page
+/// in a kernel tree names the generator, not the repository's files.
+pub fn generated_comment(_sources: &[String], _edit: &str) -> String {
+    header_comment()
 }
 
 pub fn normalise(raw: &str) -> String {

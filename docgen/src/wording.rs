@@ -1,18 +1,19 @@
-//! What the results files say about each claim, turned into the wording the
-//! pages print. A claim is only ever called verified on a kernel where it
-//! passed as written; refusal-mode passes, skips and failures are reported
-//! as what they are.
+//! What the results files say about each claim, from their typed status
+//! and mode only: a claim's state, and the marks a page prints where
+//! kernels differ (a version with its provenance, the kernels it failed
+//! on), and the kernels a page names in its one verification sentence.
 
 use crate::rst;
-use mapspec_spec::results::{ClaimResult, Measurement, Mode, RunReport, Status as RStatus};
+use mapspec_spec::results::{Mode, RunReport, Status as RStatus};
 use mapspec_spec::{Claim, KernelVersion, MapSpec};
 use std::collections::{BTreeMap, BTreeSet};
 
-/// One kernel's result for one claim.
+/// One kernel's result for one claim: what the pages need of it.
 #[derive(Debug, Clone)]
 struct Observation {
     kernel: Kernel,
-    result: ClaimResult,
+    status: RStatus,
+    mode: Mode,
 }
 
 /// A kernel as the pages name it, ordered by version then by name.
@@ -54,85 +55,10 @@ pub enum State {
     Differs,
 }
 
-/// A claim's verification, ready to print.
+/// A claim's overall state on the kernels of the results.
 #[derive(Debug, Clone)]
 pub struct Status {
     pub state: State,
-    /// Kernels where the claim passed as written, in order.
-    pub verified_on: Vec<Kernel>,
-    /// Inline RST sentences: "Verified on ...", refusals, failures, skips.
-    pub sentences: Vec<String>,
-}
-
-impl State {
-    /// The mark a table cell carries next to its outcome.
-    pub fn mark(self) -> &'static str {
-        match self {
-            State::Verified => "",
-            State::Unverified => " (unverified)",
-            State::Differs => " (differs)",
-        }
-    }
-    /// The prefix that keeps an unchecked sentence from reading as fact.
-    pub fn lead(self) -> &'static str {
-        match self {
-            State::Verified => "",
-            State::Unverified => "**Not yet verified:** ",
-            State::Differs => "**Differs between kernels:** ",
-        }
-    }
-}
-
-impl Status {
-    /// The prefix that keeps an unchecked sentence from reading as fact.
-    pub fn lead(&self) -> &'static str {
-        self.state.lead()
-    }
-}
-
-fn names(ks: &[Kernel]) -> String {
-    let mut v: Vec<&str> = ks.iter().map(|k| k.name.as_str()).collect();
-    v.sort_by_key(|n| ks.iter().position(|k| k.name == *n));
-    v.dedup();
-    match v.as_slice() {
-        [] => String::new(),
-        [one] => one.to_string(),
-        [init @ .., last] => format!("{} and {last}", init.join(", ")),
-    }
-}
-
-/// Results text is free-form runner output: keep it a literal, and make
-/// sure it cannot close the literal early.
-fn evidence(s: &str) -> String {
-    let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    if s.is_empty() {
-        "nothing recorded".into()
-    } else {
-        rst::literal(&s.replace("``", "` `"))
-    }
-}
-
-/// The counts of a statistical check, worded.
-fn measurement(m: &Measurement) -> String {
-    let budget = m.budget_ms();
-    match m {
-        Measurement::Race {
-            threads,
-            repeat,
-            rounds,
-            runs,
-            lost,
-            ..
-        } => format!(
-            "{lost} of {runs} increments lost ({threads} threads × {repeat} runs per round, \
-             {rounds} round{}, budget {budget} ms)",
-            if *rounds == 1 { "" } else { "s" }
-        ),
-        Measurement::TornRead { .. } | Measurement::ProgTorn { .. } => {
-            let (torn, reads, writes) = m.torn().unwrap_or_default();
-            format!("{torn} of {reads} lookups torn against {writes} writes (budget {budget} ms)")
-        }
-    }
 }
 
 impl Results {
@@ -147,7 +73,8 @@ impl Results {
                     .or_default()
                     .push(Observation {
                         kernel: kernel.clone(),
-                        result: res.clone(),
+                        status: res.status,
+                        mode: res.mode.clone(),
                     });
             }
         }
@@ -155,8 +82,7 @@ impl Results {
             obs.sort_by(|a, b| {
                 a.kernel
                     .cmp(&b.kernel)
-                    .then_with(|| a.result.status.as_str().cmp(b.result.status.as_str()))
-                    .then_with(|| a.result.observed.cmp(&b.result.observed))
+                    .then_with(|| a.status.as_str().cmp(b.status.as_str()))
             });
         }
         r
@@ -167,14 +93,6 @@ impl Results {
         let mut v: Vec<String> = self.kernels.iter().map(|k| k.name.clone()).collect();
         v.dedup();
         v
-    }
-
-    /// Every kernel's result for the claim `global_id`, in kernel order.
-    pub fn observations(&self, global_id: &str) -> Vec<(&Kernel, &ClaimResult)> {
-        self.by_claim
-            .get(global_id)
-            .map(|v| v.iter().map(|o| (&o.kernel, &o.result)).collect())
-            .unwrap_or_default()
     }
 
     /// Claim ids that have results but no claim in `specs`: results from an
@@ -191,107 +109,21 @@ impl Results {
             .collect()
     }
 
-    /// How `claim` of `spec` fared on every kernel.
-    pub fn status(&self, spec: &MapSpec, claim: &Claim) -> Status {
-        let empty = Vec::new();
-        let obs = self.by_claim.get(&claim.global_id).unwrap_or(&empty);
-        let mut verified_on = Vec::new();
-        // Refusal-mode passes, grouped by the sentence they produce.
-        let mut refusals: BTreeMap<String, Vec<Kernel>> = BTreeMap::new();
-        let mut fails: BTreeMap<(String, String), Vec<Kernel>> = BTreeMap::new();
-        let mut skips: BTreeMap<String, Vec<Kernel>> = BTreeMap::new();
-        let mut measured = Vec::new();
-        for o in obs {
-            let r = &o.result;
-            match r.status {
-                RStatus::Pass if r.mode.is_refusal() => {
-                    let what = refusal_wording(spec, r);
-                    refusals.entry(what).or_default().push(o.kernel.clone());
-                }
-                RStatus::Pass => {
-                    verified_on.push(o.kernel.clone());
-                    if let Some(m) = &r.measurement {
-                        measured.push(format!("on {}: {}", o.kernel.name, measurement(m)));
-                    }
-                }
-                // A failure's evidence is the one operation that differed.
-                RStatus::Fail => fails
-                    .entry((r.observed.trim().to_string(), r.expected.trim().to_string()))
-                    .or_default()
-                    .push(o.kernel.clone()),
-                RStatus::Skip | RStatus::Error => {
-                    let why = r
-                        .reason
-                        .clone()
-                        .filter(|s| !s.trim().is_empty())
-                        .unwrap_or_else(|| r.observed.clone());
-                    let verb = if r.status == RStatus::Skip {
-                        "skipped"
-                    } else {
-                        "could not run"
-                    };
-                    let key = format!("{verb} ({})", rst::prose(why.trim().trim_end_matches('.')));
-                    skips.entry(key).or_default().push(o.kernel.clone());
-                }
-            }
-        }
-        let state = if !fails.is_empty() {
+    /// How `claim` fared on every kernel: it differs if it failed on
+    /// one, is verified if it passed as written on one, else unverified.
+    pub fn status(&self, claim: &Claim) -> Status {
+        let obs = self.by_claim.get(&claim.global_id).map_or(&[][..], |v| v);
+        let state = if obs.iter().any(|o| o.status == RStatus::Fail) {
             State::Differs
-        } else if verified_on.is_empty() {
-            State::Unverified
-        } else {
+        } else if obs
+            .iter()
+            .any(|o| o.status == RStatus::Pass && !o.mode.is_refusal())
+        {
             State::Verified
+        } else {
+            State::Unverified
         };
-        let mut sentences = Vec::new();
-        if !verified_on.is_empty() {
-            sentences.push(format!("Verified on {}.", names(&verified_on)));
-        }
-        if !measured.is_empty() {
-            sentences.push(format!("Measured {}.", measured.join("; ")));
-        }
-        for (what, ks) in refusals {
-            sentences.push(format!("On {}: {what}.", names(&ks)));
-        }
-        for ((observed, expected), ks) in fails {
-            sentences.push(format!(
-                "On {} the kernel differs: {} where the spec expects {}.",
-                names(&ks),
-                evidence(&observed),
-                evidence(&expected)
-            ));
-        }
-        for (what, ks) in skips {
-            sentences.push(format!("On {}: {what}.", names(&ks)));
-        }
-        Status {
-            state,
-            verified_on,
-            sentences,
-        }
-    }
-}
-
-/// "``ENOTSUPP``, as expected before 5.14": what a refusal-mode pass
-/// checked, from the mode and the decisive outcome the runner recorded.
-fn refusal_wording(spec: &MapSpec, r: &ClaimResult) -> String {
-    let Some(d) = &r.decisive else {
-        return "passed in refusal mode".into();
-    };
-    match &r.mode {
-        Mode::TypeAbsent { .. } => format!(
-            "{} does not exist yet (``BPF_MAP_CREATE`` fails with {})",
-            rst::literal(&spec.map_type),
-            outcome(d.expected)
-        ),
-        Mode::AfterUntil { until } => {
-            format!("{}, as expected from {until} on", outcome(d.expected))
-        }
-        Mode::BeforeSince { since } => format!(
-            "{}, as expected before {}",
-            outcome(d.expected),
-            since.describe()
-        ),
-        Mode::AsWritten => "passed as written".into(),
+        Status { state }
     }
 }
 
@@ -303,31 +135,135 @@ pub fn outcome(o: mapspec_spec::Outcome) -> String {
     }
 }
 
-/// Combine the statuses of the claims that back a statement: verified on
-/// the kernels where every one of them passed.
-pub fn combine(statuses: &[Status]) -> (State, Vec<Kernel>) {
-    if statuses.is_empty() {
-        return (State::Unverified, Vec::new());
+/// Upstream `major.minor`, as the kernel's own documentation names
+/// releases (no distribution patch levels).
+pub fn release(v: mapspec_spec::KernelVersion) -> String {
+    format!("{}.{}", v.major, v.minor)
+}
+
+/// What a page needs of a claim's results, from the typed `mode` and
+/// `status` of each result (never from evidence strings).
+#[derive(Debug, Clone, Default)]
+pub struct Marks {
+    /// `since 5.14, ENOTSUPP before (seen on 5.10)`: when the behaviour
+    /// started or stopped. With "seen on", the results bracket the version
+    /// (that kernel showed the older outcome, a newer one the claim);
+    /// without, it comes from the kernel source, as the page says once.
+    pub version: Option<String>,
+    /// `differs on 5.10`: kernels where the claim failed.
+    pub differs: Option<String>,
+    /// Kernels where it passed, in any mode.
+    pub passed_on: BTreeSet<Kernel>,
+    /// Of those, kernels where only the type's absence was checked.
+    pub absent_on: BTreeSet<Kernel>,
+}
+
+fn short_names(ks: &[&Kernel]) -> String {
+    let mut v: Vec<String> = Vec::new();
+    for k in ks {
+        let n = k.version.map(release).unwrap_or_else(|| k.name.clone());
+        if !v.contains(&n) {
+            v.push(n);
+        }
     }
-    if statuses.iter().any(|s| s.state == State::Differs) {
-        return (State::Differs, Vec::new());
-    }
-    let mut common: Option<BTreeSet<Kernel>> = None;
-    for s in statuses {
-        let set: BTreeSet<Kernel> = s.verified_on.iter().cloned().collect();
-        common = Some(match common {
-            None => set,
-            Some(c) => c.intersection(&set).cloned().collect(),
-        });
-    }
-    let common: Vec<Kernel> = common.unwrap_or_default().into_iter().collect();
-    if common.is_empty() {
-        (State::Unverified, common)
-    } else {
-        (State::Verified, common)
+    match v.as_slice() {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
     }
 }
 
-pub fn kernel_names(ks: &[Kernel]) -> String {
-    names(ks)
+impl Results {
+    /// The marks of `claim`: its `since`/`until` with their provenance (a
+    /// bracket of two kernels of these results, or the kernel source), and
+    /// the kernels it failed on.
+    pub fn marks(&self, claim: &Claim) -> Marks {
+        let empty = Vec::new();
+        let obs = self.by_claim.get(&claim.global_id).unwrap_or(&empty);
+        let mut m = Marks::default();
+        let mut failed = Vec::new();
+        // The newest kernel that showed the older outcome, and whether a
+        // later one showed the claim as written: the matrix's bracket.
+        let mut before_on: Option<&Kernel> = None;
+        let mut after_on: Option<&Kernel> = None;
+        let mut written: Vec<&Kernel> = Vec::new();
+        for o in obs {
+            match (o.status, &o.mode) {
+                (RStatus::Pass, mode) => {
+                    m.passed_on.insert(o.kernel.clone());
+                    match mode {
+                        Mode::TypeAbsent { .. } => {
+                            m.absent_on.insert(o.kernel.clone());
+                        }
+                        Mode::BeforeSince { .. } => before_on = Some(&o.kernel),
+                        Mode::AfterUntil { .. } => {
+                            after_on = after_on.or(Some(&o.kernel));
+                        }
+                        Mode::AsWritten => written.push(&o.kernel),
+                    }
+                }
+                (RStatus::Fail, _) => failed.push(&o.kernel),
+                _ => {}
+            }
+        }
+        let meta = &claim.meta;
+        let mut parts = Vec::new();
+        if let Some(s) = &meta.since {
+            let before = meta
+                .before
+                .map(|b| format!(", {} before", outcome(b)))
+                .unwrap_or_default();
+            let bracket = before_on.filter(|b| written.iter().any(|w| w > b));
+            let prov = match bracket {
+                Some(k) => format!(" (seen on {})", short_names(&[k])),
+                None => String::new(),
+            };
+            parts.push(format!("since {}{before}{prov}", s.describe()));
+        }
+        if let Some(u) = meta.until {
+            let after = meta
+                .after
+                .map(|a| format!(", {} from then on", outcome(a)))
+                .unwrap_or_default();
+            let bracket = after_on.filter(|a| written.iter().any(|w| w < a));
+            let prov = match bracket {
+                Some(k) => format!(" (seen on {})", short_names(&[k])),
+                None => String::new(),
+            };
+            parts.push(format!("until {u}{after}{prov}"));
+        }
+        if !parts.is_empty() {
+            m.version = Some(parts.join("; "));
+        }
+        if !failed.is_empty() {
+            m.differs = Some(format!("differs on {}", short_names(&failed)));
+        }
+        m
+    }
+
+    /// The kernels a page names in its one verification sentence: those
+    /// on which every claim in `marks` passed, leaving out kernels that
+    /// only showed that the page's types do not exist there yet.
+    pub fn checked_on<'a>(&self, marks: impl IntoIterator<Item = &'a Marks>) -> Vec<String> {
+        let mut common: Option<BTreeSet<Kernel>> = None;
+        let mut present: BTreeSet<Kernel> = BTreeSet::new();
+        for m in marks {
+            present.extend(m.passed_on.difference(&m.absent_on).cloned());
+            common = Some(match common {
+                None => m.passed_on.clone(),
+                Some(c) => c.intersection(&m.passed_on).cloned().collect(),
+            });
+        }
+        let mut out: Vec<String> = Vec::new();
+        for k in common.unwrap_or_default() {
+            if !present.contains(&k) {
+                continue;
+            }
+            let n = k.version.map(release).unwrap_or(k.name);
+            if !out.contains(&n) {
+                out.push(n);
+            }
+        }
+        out
+    }
 }

@@ -1,36 +1,14 @@
-//! One claim as a page prints it (its bullet: status lead, text, note,
-//! version notes, status sentences), and a statement with the claims that
-//! back it.
+//! The words of one claim or statement on a page: a claim's sentence and
+//! its marks (a version with its provenance, the kernels it failed on),
+//! the labels of table rows, and a statement with the lead its kind needs
+//! (asserted: none; observed; explanation).
 
 use crate::model::ClaimDoc;
 use crate::targets::Targets;
-use crate::wording::{self, Results, State};
 use crate::{key, rst, DocError, SpecFile};
+use mapspec_spec::names::BtfRecipe;
 use mapspec_spec::yaml::Seg;
-use mapspec_spec::{Claim, ClaimKind, MapSpec, Statement};
-use std::collections::BTreeMap;
-
-/// Where a claim's fields live in its spec file, for [`render_claim`]
-/// (the model knows it for its own claims).
-fn claim_path(spec: &MapSpec, claim: &Claim) -> Vec<Seg> {
-    let id = &claim.meta.id;
-    let find = |list: &str, idx: Option<usize>| match idx {
-        Some(i) => vec![key(list), Seg::Index(i)],
-        None => vec![key(list)],
-    };
-    match claim.kind {
-        ClaimKind::Exists => vec![key("map_type")],
-        ClaimKind::Create { .. } => find("create", spec.create.iter().position(|c| c.id == *id)),
-        ClaimKind::Command { .. } => {
-            find("commands", spec.commands.iter().position(|c| c.id == *id))
-        }
-        ClaimKind::UpdateFlag { .. } => find(
-            "update_flags",
-            spec.update_flags.iter().position(|c| c.id == *id),
-        ),
-        ClaimKind::Scenario => find("scenarios", spec.scenarios.iter().position(|c| c.id == *id)),
-    }
-}
+use mapspec_spec::{ClaimKind, CreateAttrs, Datum, Evidence, Statement};
 
 pub(crate) fn with(path: &[Seg], k: &str) -> Vec<Seg> {
     let mut p = path.to_vec();
@@ -38,159 +16,173 @@ pub(crate) fn with(path: &[Seg], k: &str) -> Vec<Seg> {
     p
 }
 
-/// A claim rendered for the page: its bullet and its state.
-pub(crate) struct RenderedClaim {
-    pub bullet: String,
-    pub state: State,
-    pub status: wording::Status,
-    /// The claim's sentence as inline RST (without status), for tests.
-    pub text: String,
-}
-
-fn since_sentence(claim: &Claim) -> Option<String> {
-    let mut parts = Vec::new();
-    if let Some(s) = &claim.meta.since {
-        let mut p = format!("Since {}", s.describe());
-        if let Some(b) = claim.meta.before {
-            p.push_str(&format!("; older kernels give {}", wording::outcome(b)));
-        }
-        parts.push(p);
-    }
-    if let Some(u) = claim.meta.until {
-        let mut p = format!("Until {u}");
-        if let Some(a) = claim.meta.after {
-            p.push_str(&format!("; from {u} on, {}", wording::outcome(a)));
-        }
-        parts.push(p);
-    }
-    if parts.is_empty() {
-        None
-    } else {
-        Some(format!("{}.", parts.join(". ")))
+/// The lead that keeps a statement from reading as more than it is. An
+/// asserted statement needs none: the page's one verification sentence
+/// covers it.
+pub(crate) fn lead(kind: Evidence, differs: bool) -> &'static str {
+    match (kind, differs) {
+        (_, true) => "*Differs between kernels:* ",
+        (Evidence::Asserted, false) => "",
+        (Evidence::Observed, false) => "*Observed:* ",
+        (Evidence::Explained, false) => "*Explanation:* ",
     }
 }
 
-/// A claim of the model as its page prints it.
-pub(crate) fn rendered(
-    sf: &SpecFile,
-    cd: &ClaimDoc,
-    targets: &mut Targets,
-) -> Result<RenderedClaim, DocError> {
-    let claim = &cd.claim;
-    let path = &cd.path;
-    let status = cd.status.clone();
-    let text = if matches!(claim.kind, ClaimKind::Exists) {
-        rst::prose(&claim.meta.text)
-    } else {
-        let r = sf.inline(&with(path, "text"), &claim.meta.text)?;
-        targets.add(sf, r.targets)?;
-        r.text
-    };
-    let mut sentences = vec![format!("{}{text}", status.lead())];
-    if let Some(note) = &claim.meta.note {
-        let r = sf.inline(&with(path, "note"), note)?;
-        targets.add(sf, r.targets)?;
-        sentences.push(r.text);
-    }
-    sentences.extend(since_sentence(claim));
-    sentences.extend(status.sentences.iter().cloned());
-    Ok(RenderedClaim {
-        bullet: rst::wrap(&sentences.join(" "), "- ", "  "),
-        state: status.state,
-        status,
-        text,
+/// Whether any claim that backs `st` failed on a kernel.
+pub(crate) fn backing_differs(st: &Statement, claims: &[ClaimDoc]) -> bool {
+    st.checked_by.iter().any(|id| {
+        claims
+            .iter()
+            .any(|c| c.claim.meta.id == *id && c.marks.differs.is_some())
     })
 }
 
-/// [`rendered`] for a caller that holds a claim but not the model
-/// (kernel_side.rs): finds the claim's entry and computes its status.
-pub(crate) fn render_claim(
-    sf: &SpecFile,
-    claim: &Claim,
-    results: &Results,
-    targets: &mut Targets,
-) -> Result<RenderedClaim, DocError> {
-    let cd = ClaimDoc {
-        claim: claim.clone(),
-        path: claim_path(&sf.spec, claim),
-        status: results.status(&sf.spec, claim),
-    };
-    rendered(sf, &cd, targets)
-}
-
+/// A statement as RST blocks, its lead opening the first paragraph and
+/// `prefix` (inline Markdown, e.g. the map type it is about) after it.
 pub(crate) fn statement(
     sf: &SpecFile,
-    field: &str,
+    path: &[Seg],
     st: &Statement,
-    claims: &BTreeMap<String, (&Claim, RenderedClaim)>,
+    claims: &[ClaimDoc],
+    prefix: &str,
     targets: &mut Targets,
 ) -> Result<String, DocError> {
-    let path = [key(field), key("text")];
-    let backing: Vec<&(&Claim, RenderedClaim)> = st
-        .checked_by
-        .iter()
-        .filter_map(|id| claims.get(id))
-        .collect();
-    let statuses: Vec<wording::Status> = backing.iter().map(|(_, r)| r.status.clone()).collect();
-    let (state, kernels) = if backing.len() == st.checked_by.len() {
-        wording::combine(&statuses)
-    } else {
-        (State::Unverified, Vec::new())
-    };
-    let lead = state.lead();
-    // The lead goes into the Markdown so that it opens the first paragraph.
-    let r = sf.block(&path, &format!("{lead}{}", st.text))?;
+    let lead = lead(st.evidence(), backing_differs(st, claims));
+    let r = sf.block(&with(path, "text"), &format!("{lead}{prefix}{}", st.text))?;
     targets.add(sf, r.targets)?;
-    let mut out = r.text;
-    out.push('\n');
-    let n = backing.len();
-    let observed: Vec<&(&Claim, RenderedClaim)> = st
-        .observed_by
-        .iter()
-        .filter_map(|id| claims.get(id))
-        .collect();
-    let lead_in = match (state, n) {
-        (_, 0) if !observed.is_empty() => String::new(),
-        (_, 0) => match &st.unverified {
-            Some(u) => format!("Explanation, not checked by a test: {}", u.reason),
-            None => "No check backs this statement yet.".to_string(),
-        },
-        (State::Verified, 1) => format!(
-            "Verified on {}, through this claim:",
-            wording::kernel_names(&kernels)
-        ),
-        (State::Verified, _) => format!(
-            "Verified on {}, through these claims:",
-            wording::kernel_names(&kernels)
-        ),
-        (_, 1) => "It rests on this claim:".into(),
-        (_, _) => "It rests on these claims:".into(),
+    Ok(r.text)
+}
+
+/// A claim's sentence as inline RST.
+pub(crate) fn text(
+    sf: &SpecFile,
+    cd: &ClaimDoc,
+    targets: &mut Targets,
+) -> Result<String, DocError> {
+    let claim = &cd.claim;
+    if matches!(claim.kind, ClaimKind::Exists) {
+        return Ok(rst::prose(&claim.meta.text));
+    }
+    let r = sf.inline(&with(&cd.path, "text"), &claim.meta.text)?;
+    targets.add(sf, r.targets)?;
+    Ok(r.text)
+}
+
+/// A claim's note (why, for readers) as inline RST.
+pub(crate) fn note(
+    sf: &SpecFile,
+    cd: &ClaimDoc,
+    targets: &mut Targets,
+) -> Result<Option<String>, DocError> {
+    let Some(note) = &cd.claim.meta.note else {
+        return Ok(None);
     };
-    if !lead_in.is_empty() {
-        out.push_str(&rst::wrap(&lead_in, "", ""));
-    }
-    if n > 0 {
-        out.push('\n');
-        for (_, rc) in &backing {
-            out.push_str(&rc.bullet);
+    let r = sf.inline(&with(&cd.path, "note"), note)?;
+    targets.add(sf, r.targets)?;
+    Ok(Some(r.text))
+}
+
+/// The marks a cell or sentence carries: only where kernels differ.
+pub(crate) fn marks(cd: &ClaimDoc) -> Vec<String> {
+    cd.marks
+        .version
+        .iter()
+        .chain(cd.marks.differs.iter())
+        .cloned()
+        .collect()
+}
+
+fn datum(d: &Datum) -> String {
+    match d {
+        Datum::Int(n) => n.to_string(),
+        Datum::Bytes(b) => format!("{b:?}"),
+        Datum::Lpm { prefixlen, data } => format!("{data:?}/{prefixlen}"),
+        Datum::Fd { fd } => format!("fd of {fd}"),
+        Datum::Pattern { pattern } => format!("key + {pattern}"),
+        Datum::Id { id } => format!("id of {id}"),
+        Datum::Ifindex { ifindex } => format!("ifindex of {ifindex}"),
+        Datum::Cookie { cookie } => format!("cookie of {cookie}"),
+        Datum::U32s { u32s } => {
+            let v: Vec<String> = u32s.iter().map(datum).collect();
+            format!("{{{}}}", v.join(", "))
         }
+        Datum::Map { map } => format!("fd of a map of type {}", map.type_value),
     }
-    // Counting claims have no bound that can fail: what they saw is
-    // reported as observed, never as verified.
-    if !observed.is_empty() {
-        if n > 0 {
-            out.push('\n');
-        }
-        let lead = if observed.len() == 1 {
-            "Observed (a count, not an assertion) through this claim:"
-        } else {
-            "Observed (counts, not assertions) through these claims:"
-        };
-        out.push_str(&rst::wrap(lead, "", ""));
-        out.push('\n');
-        for (_, rc) in &observed {
-            out.push_str(&rc.bullet);
-        }
+}
+
+/// What a BTF recipe gives the map, in words.
+fn btf(b: &BtfRecipe) -> String {
+    match b {
+        BtfRecipe::spin_lock_value => "a value holding a ``struct bpf_spin_lock``".into(),
+        BtfRecipe::int_key_value => "BTF key and value types".into(),
+        BtfRecipe::int_key_only => "a BTF key type only".into(),
+        BtfRecipe::fd_only => "BTF without key or value types".into(),
+        BtfRecipe::none => "no BTF".into(),
     }
-    Ok(out)
+}
+
+/// The attributes a create rule or claim sets, as inline RST; empty when
+/// it sets none.
+pub(crate) fn attrs(a: &CreateAttrs) -> String {
+    let mut v: Vec<String> = Vec::new();
+    let lit = |v: &mut Vec<String>, name: &str, val: String| {
+        v.push(rst::literal(&format!("{name} = {val}")))
+    };
+    if let Some(x) = a.key_size {
+        lit(&mut v, "key_size", x.to_string());
+    }
+    if let Some(x) = a.value_size {
+        lit(&mut v, "value_size", x.to_string());
+    }
+    if let Some(x) = a.max_entries {
+        lit(&mut v, "max_entries", x.to_string());
+    }
+    if let Some(f) = &a.map_flags {
+        let names: Vec<&str> = f.iter().map(|f| f.name()).collect();
+        lit(
+            &mut v,
+            "map_flags",
+            if names.is_empty() {
+                "0".into()
+            } else {
+                names.join(" | ")
+            },
+        );
+    }
+    if let Some(x) = a.map_extra {
+        lit(&mut v, "map_extra", x.to_string());
+    }
+    if let Some(x) = a.numa_node {
+        lit(&mut v, "numa_node", x.to_string());
+    }
+    if let Some(b) = &a.btf {
+        v.push(btf(b));
+    }
+    if let Some(m) = &a.inner_map {
+        lit(&mut v, "inner_map", format!("map type {}", m.type_value));
+    }
+    if let Some(d) = &a.inner_map_fd {
+        lit(&mut v, "inner_map_fd", datum(d));
+    }
+    for c in &a.drop_caps {
+        v.push(format!("without {}", rst::literal(c.name())));
+    }
+    v.join(", ")
+}
+
+/// The capabilities a claim needs beyond the type's, as a row suffix.
+pub(crate) fn caps(cd: &ClaimDoc) -> String {
+    let caps: Vec<String> = cd
+        .claim
+        .meta
+        .requires
+        .caps
+        .iter()
+        .map(|c| rst::literal(c.name()))
+        .collect();
+    if caps.is_empty() {
+        String::new()
+    } else {
+        format!(" (with {})", caps.join(", "))
+    }
 }

@@ -1,19 +1,23 @@
-//! The context of one `map_<page>.rst`: every map type of the page group,
-//! every claim of each with its verification status. Built from the model
-//! only (`crate::model`): `claim` words one claim, `tables` the Semantics
-//! of a type, `examples` the Examples chapter.
+//! The context of one `map_<page>.rst`, in the kernel's style: title, an
+//! "introduced in" note, the descriptions, the key facts, Usage, Semantics
+//! (one create, command and update-flag table for all the page's types,
+//! the statements, further behaviour), Examples, internals and history,
+//! one sentence naming the kernels the page was checked on, References.
+//! Each claim is stated once, in a table cell or a sentence, and
+//! [`Layout`] records where, for the reachability test.
 
 mod claim;
 mod examples;
+mod further;
 mod tables;
 
 pub(crate) use crate::targets::Targets;
-pub(crate) use claim::render_claim;
 
 use crate::markdown::Target;
 use crate::model::{DocModel, SpecDoc};
-use crate::wording::Results;
-use crate::{key, rst, usage, DocError, SpecFile};
+use crate::{key, rst, usage, DocError};
+use mapspec_spec::yaml::Seg;
+use mapspec_spec::{Evidence, NoteSection};
 use serde::Serialize;
 
 #[derive(Debug, Serialize)]
@@ -22,35 +26,23 @@ pub(crate) struct Page {
     pub title: String,
     pub since_note: String,
     pub intro: String,
+    pub key_facts: String,
     pub kernel_funcs: Vec<usage::Func>,
     pub userspace_intro: String,
     pub user_funcs: Vec<usage::Func>,
-    pub concurrency: Vec<Part>,
+    pub usage_notes: Vec<Part>,
+    pub semantics: Vec<Part>,
     pub examples: Vec<ExampleCtx>,
-    pub semantics_intro: String,
-    pub types: Vec<TypeCtx>,
-    /// Heading character of the subsections of Semantics.
-    pub sub: &'static str,
+    pub internals: Vec<Part>,
+    pub history: Vec<Part>,
+    pub checked: String,
     pub references: String,
     pub targets: Vec<Target>,
 }
 
 #[derive(Debug, Serialize)]
 pub(crate) struct Part {
-    pub heading: Option<String>,
-    pub body: String,
-}
-
-#[derive(Debug, Serialize)]
-pub(crate) struct TypeCtx {
-    pub heading: Option<String>,
-    pub description: String,
-    pub sections: Vec<Section>,
-}
-
-#[derive(Debug, Serialize)]
-pub(crate) struct Section {
-    pub title: String,
+    pub heading: String,
     pub body: String,
 }
 
@@ -67,6 +59,55 @@ pub(crate) struct CodeBlock {
     pub code: String,
 }
 
+/// Where a claim is stated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Place {
+    /// A cell of one of the page's tables: the table (its section title),
+    /// the row's label cells, the column heading and the cell's text.
+    Cell {
+        table: String,
+        row: Vec<String>,
+        column: String,
+        text: String,
+    },
+    /// A sentence on the page (inline RST, as printed).
+    Sentence(String),
+    /// A measurement: its counts are in the compatibility report, not on
+    /// the page.
+    Report,
+}
+
+/// One claim and where its page states it.
+#[derive(Debug, Clone)]
+pub struct Placed {
+    /// `<spec>/<claim id>`.
+    pub claim: String,
+    pub place: Place,
+}
+
+/// One prose statement as its page prints it.
+#[derive(Debug, Clone)]
+pub struct PageStatement {
+    /// The spec it comes from.
+    pub spec: String,
+    /// Its YAML path in the spec, e.g. `atomicity` or `notes[2]`.
+    pub field: String,
+    pub kind: Evidence,
+    /// The lead printed before it ("" for an asserted statement).
+    pub lead: &'static str,
+    /// Its text as RST, lead included.
+    pub text: String,
+}
+
+/// Where everything on one page comes from.
+#[derive(Debug, Clone, Default)]
+pub struct Layout {
+    /// The page's file name.
+    pub page: String,
+    pub claims: Vec<Placed>,
+    pub statements: Vec<PageStatement>,
+}
+
 fn join_and(items: &[String]) -> String {
     match items {
         [] => String::new(),
@@ -75,78 +116,90 @@ fn join_and(items: &[String]) -> String {
     }
 }
 
-/// The context of the page of `specs` (one page group, in type order).
-pub(crate) fn build(docs: &[&SpecDoc], model: &DocModel) -> Result<Page, DocError> {
-    let specs: Vec<&SpecFile> = docs.iter().map(|d| d.file).collect();
-    let mut targets = Targets::default();
-    let types: Vec<&str> = specs.iter().map(|s| s.spec.map_type.as_str()).collect();
-    let many = specs.len() > 1;
-    let title = rst::escape(&join_and(
-        &types.iter().map(|t| t.to_string()).collect::<Vec<_>>(),
-    ));
+/// Renders prose statements and records them in the layout.
+pub(crate) struct Statements<'l> {
+    pub layout: &'l mut Layout,
+    pub targets: Targets,
+}
 
+impl Statements<'_> {
+    /// `st` of `sd` at `path`, with `prefix` (inline Markdown) after its lead.
+    pub(crate) fn render(
+        &mut self,
+        sd: &SpecDoc,
+        path: &[Seg],
+        st: &mapspec_spec::Statement,
+        prefix: &str,
+    ) -> Result<String, DocError> {
+        let text = claim::statement(sd.file, path, st, &sd.claims, prefix, &mut self.targets)?;
+        self.layout.statements.push(PageStatement {
+            spec: sd.spec().name.clone(),
+            field: mapspec_spec::yaml::render_path(path),
+            kind: st.evidence(),
+            lead: claim::lead(st.evidence(), claim::backing_differs(st, &sd.claims)),
+            text: text.clone(),
+        });
+        Ok(text)
+    }
+}
+
+/// The context of the page of `docs` (one page group, in type order), and
+/// where it states each claim and statement.
+pub(crate) fn build(docs: &[&SpecDoc], model: &DocModel) -> Result<(Page, Layout), DocError> {
+    let mut layout = Layout {
+        page: format!("{}.rst", docs[0].spec().page),
+        ..Layout::default()
+    };
+    let mut st = Statements {
+        layout: &mut layout,
+        targets: Targets::default(),
+    };
+    let many = docs.len() > 1;
+    let types: Vec<String> = docs.iter().map(|d| d.spec().map_type.clone()).collect();
+    let title = rst::escape(&join_and(&types));
+
+    let since = |d: &SpecDoc| {
+        format!(
+            "{} was introduced in kernel version {}",
+            rst::literal(&d.spec().map_type),
+            d.spec().since
+        )
+    };
     let since_note = if many {
         let mut s = String::from(".. note::\n");
-        for sf in &specs {
-            s.push_str(&rst::wrap(
-                &format!(
-                    "{} was introduced in kernel version {}",
-                    rst::literal(&sf.spec.map_type),
-                    sf.spec.since
-                ),
-                "   - ",
-                "     ",
-            ));
+        for d in docs {
+            s.push_str(&rst::wrap(&since(d), "   - ", "     "));
         }
         s
     } else {
-        let sf = specs[0];
-        format!(
-            ".. note:: {} was introduced in kernel version {}\n",
-            rst::literal(&sf.spec.map_type),
-            sf.spec.since
-        )
-    };
-
-    let kernels = model.results.kernels();
-    let verification = if kernels.is_empty() {
-        "Each claim listed under Usage and Semantics is checked by ``mapspec run`` \
-         against a running kernel through bpf(2). No results were recorded when \
-         this page was generated, so every claim is marked as not yet verified."
-            .to_string()
-    } else {
-        format!(
-            "Each claim listed under Usage and Semantics is checked by ``mapspec run`` \
-             against a running kernel through bpf(2), and names the kernels it was \
-             verified on, out of the results recorded for {}. A claim that no kernel \
-             confirmed is marked as not yet verified, and a claim that failed on a \
-             kernel shows what that kernel did instead.",
-            join_and(&kernels)
-        )
+        format!(".. note:: {}\n", since(docs[0]))
     };
 
     let mut intro = String::new();
-    if many {
-        for sf in &specs {
-            let r = sf.inline(&[key("summary")], &sf.spec.summary)?;
-            targets.add(sf, r.targets)?;
-            intro.push_str(&rst::wrap(
-                &format!("{}: {}", rst::literal(&sf.spec.map_type), r.text),
-                "- ",
-                "  ",
-            ));
-        }
-    } else {
-        let sf = specs[0];
-        let r = sf.block(&[key("description")], &sf.spec.description)?;
-        targets.add(sf, r.targets)?;
+    for d in docs {
+        let r = d.file.block(&[key("description")], &d.spec().description)?;
+        st.targets.add(d.file, r.targets)?;
         intro.push_str(&r.text);
+        intro.push('\n');
     }
-    intro.push('\n');
-    intro.push_str(&rst::wrap(&verification, "", ""));
+
+    // Key facts: each once, however many types of the page state it.
+    let mut key_facts = String::new();
+    let mut seen = Vec::new();
+    for d in docs {
+        for (i, kf) in d.spec().key_facts.iter().enumerate() {
+            if seen.contains(&kf.text) {
+                continue;
+            }
+            seen.push(kf.text.clone());
+            let path = [key("key_facts"), Seg::Index(i)];
+            let text = st.render(d, &path, kf, "")?;
+            key_facts.push_str(&rst::indent(&text, "  ").replacen("  ", "- ", 1));
+        }
+    }
 
     for d in docs {
-        targets.add(d.file, d.api_targets.clone())?;
+        st.targets.add(d.file, d.api_targets.clone())?;
     }
     let wrapped = |v: Vec<usage::Func>| -> Vec<usage::Func> {
         v.into_iter()
@@ -157,43 +210,64 @@ pub(crate) fn build(docs: &[&SpecDoc], model: &DocModel) -> Result<Page, DocErro
             .collect()
     };
     let kernel_funcs = wrapped(usage::kernel_side(docs));
-    let user_funcs = wrapped(usage::userspace(docs));
+    // The libbpf wrappers of the commands are listed once, in the
+    // overview; a page lists only the functions its types add.
+    let own: Vec<usage::Func> = docs.iter().flat_map(|d| d.userspace.clone()).collect();
+    let mut user_funcs: Vec<usage::Func> = Vec::new();
+    for f in wrapped(own) {
+        if !user_funcs.iter().any(|g| g.name == f.name) {
+            user_funcs.push(f);
+        }
+    }
     let userspace_intro = rst::wrap(
-        "libbpf wraps each ``bpf()`` command in a function of ``<bpf/bpf.h>``; \
-         these are the ones that do something on this page's map types. Each \
-         returns 0 or a file descriptor on success, and a negative errno on \
-         failure; the outcome of each command in each situation is listed under \
-         Semantics.",
+        "The libbpf wrappers of the ``bpf()`` map commands are described in \
+         :doc:`ebpf_maps`; the tables under Semantics give their outcome on \
+         this page's map types.",
         "",
         "",
     );
 
-    let mut concurrency = Vec::new();
-    let mut type_ctxs = Vec::new();
-    for (sd, sf) in docs.iter().zip(&specs) {
-        let (sections, atomicity) = tables::type_sections(sd, &mut targets)?;
-        concurrency.push(Part {
-            heading: many.then(|| rst::escape(&sf.spec.map_type)),
-            body: atomicity,
-        });
-        let description = if many {
-            let r = sf.block(&[key("description")], &sf.spec.description)?;
-            targets.add(sf, r.targets)?;
-            r.text
-        } else {
-            String::new()
-        };
-        type_ctxs.push(TypeCtx {
-            heading: many.then(|| rst::escape(&sf.spec.map_type)),
-            description,
-            sections,
-        });
+    let mut semantics: Vec<Part> = tables::tables(docs, &mut st.targets, &mut st.layout.claims)?
+        .into_iter()
+        .map(|(h, body)| Part {
+            heading: h.into(),
+            body,
+        })
+        .collect();
+    semantics.extend(further::statements(docs, &mut st)?);
+    let notes = |section: NoteSection, st: &mut Statements| -> Result<Vec<Part>, DocError> {
+        let mut out: Vec<Part> = Vec::new();
+        let mut seen = Vec::new();
+        for d in docs {
+            for (i, n) in d.spec().notes.iter().enumerate() {
+                if n.section != section || seen.contains(&(&n.title, &n.text)) {
+                    continue;
+                }
+                seen.push((&n.title, &n.text));
+                let path = [key("notes"), Seg::Index(i)];
+                let body = st.render(d, &path, &n.statement(), "")?;
+                out.push(Part {
+                    heading: rst::escape(&n.title),
+                    body,
+                });
+            }
+        }
+        Ok(out)
+    };
+    let usage_notes = notes(NoteSection::Usage, &mut st)?;
+    semantics.extend(notes(NoteSection::Semantics, &mut st)?);
+    if let Some(p) = further::scenarios(docs, &mut st)? {
+        semantics.push(p);
     }
+    let internals = notes(NoteSection::Internals, &mut st)?;
+    let history = notes(NoteSection::History, &mut st)?;
+
+    let checked = checked_sentence(docs, model);
 
     let mut refs = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
-    for sf in &specs {
-        for r in &sf.spec.references {
+    for d in docs {
+        for r in &d.spec().references {
             if seen.insert((r.title.clone(), r.url.clone())) {
                 refs.push(rst::wrap(
                     &format!("`{} <{}>`__", r.title.replace(['`', '<', '>'], ""), r.url),
@@ -204,50 +278,64 @@ pub(crate) fn build(docs: &[&SpecDoc], model: &DocModel) -> Result<Page, DocErro
         }
     }
     refs.push(rst::wrap(
-        "The specs these claims come from: ``spec/maps/`` in the mapspec repository; \
-         the page for the concepts common to all map types: :doc:`ebpf_maps`.",
+        "The concepts common to all map types: :doc:`ebpf_maps`.",
         "- ",
         "  ",
     ));
 
-    Ok(Page {
-        generated: crate::templates::generated_comment(
-            &specs.iter().map(|s| s.repo_path()).collect::<Vec<_>>(),
-            if many {
-                "edit the specs"
-            } else {
-                "edit the spec"
-            },
-        ),
-        title,
-        since_note,
-        intro,
-        kernel_funcs,
-        userspace_intro,
-        user_funcs,
-        concurrency,
-        examples: examples::examples(docs, model, &mut targets)?,
-        semantics_intro: rst::wrap(
-            "The tables give the outcome of each operation; below each table, \
-             every claim is listed with the kernels it was verified on.",
-            "",
-            "",
-        ),
-        types: type_ctxs,
-        sub: if many { "~" } else { "-" },
-        references: refs.concat(),
-        targets: targets.into_vec(),
-    })
+    let examples = examples::examples(docs, model, &mut st.targets)?;
+    let targets = std::mem::take(&mut st.targets);
+    Ok((
+        Page {
+            generated: crate::templates::header_comment(),
+            title,
+            since_note,
+            intro,
+            key_facts,
+            kernel_funcs,
+            userspace_intro,
+            user_funcs,
+            usage_notes,
+            semantics,
+            examples,
+            internals,
+            history,
+            checked,
+            references: refs.concat(),
+            targets: targets.into_vec(),
+        },
+        layout,
+    ))
 }
 
-/// The inline RST of every claim of `sf`, for the coverage test.
-pub(crate) fn claim_texts(sf: &SpecFile) -> Result<Vec<(String, String)>, DocError> {
-    let sd = crate::model::SpecDoc::new(sf, &Results::default())?;
-    let mut targets = Targets::default();
-    sd.claims
-        .iter()
-        .map(|cd| {
-            claim::rendered(sf, cd, &mut targets).map(|r| (cd.claim.global_id.clone(), r.text))
-        })
-        .collect()
+/// The page's one verification sentence: the kernels on which every claim
+/// of the page passed, and where the evidence is.
+fn checked_sentence(docs: &[&SpecDoc], model: &DocModel) -> String {
+    // Counting claims are the report's, not the page's.
+    let marks = docs.iter().flat_map(|d| {
+        d.claims
+            .iter()
+            .filter(|c| !c.claim.requires.statistical)
+            .map(|c| &c.marks)
+    });
+    let kernels = model.results.checked_on(marks);
+    let text = if kernels.is_empty() && !model.results.kernels().is_empty() {
+        "No kernel passed every check of this page; the marks in its tables \
+         say where kernels differ, and the mapspec compatibility report holds \
+         the evidence."
+            .to_string()
+    } else if kernels.is_empty() {
+        "No kernel results were given when this page was generated, so none of \
+         its tables and statements has been checked on a kernel."
+            .to_string()
+    } else {
+        format!(
+            "The tables and the statements not marked otherwise on this page \
+             were checked on Linux {}, where versions marked \"seen on\" are \
+             bracketed by those checks and the others come from the kernel \
+             source; the mapspec compatibility report holds the evidence.",
+            join_and(&kernels)
+        )
+    };
+    rst::wrap(&text, "", "")
 }

@@ -1,349 +1,322 @@
-//! The Semantics chapter of one map type: the create, command and update
-//! flag tables with the claims under each, the statements, and the
-//! further behaviour.
+//! The three Semantics tables of a page (create, commands, update flags),
+//! one each for all the types of a family page. Rows are situations; the
+//! result columns are one per group of types whose outcomes agree in every
+//! row, so a single column when they all agree and one per type only where
+//! they differ. Each cell records the claims it states (`Place::Cell`).
 
-use super::claim::{self, statement, RenderedClaim};
-use super::Section;
-use crate::model::SpecDoc;
+use super::claim;
+use super::{Place, Placed};
+use crate::model::{ClaimDoc, SpecDoc};
 use crate::targets::Targets;
-use crate::wording::{self, State};
-use crate::{rst, DocError};
-use mapspec_spec::{Claim, ClaimKind, Command, CreateAttrs, Datum, MapSpec, Outcome};
+use crate::{rst, wording, DocError};
+use mapspec_spec::{ClaimKind, Command, MapSpec, Outcome};
 use std::collections::BTreeMap;
 
-fn datum(d: &Datum) -> String {
-    match d {
-        Datum::Int(n) => n.to_string(),
-        Datum::Bytes(b) => format!("{b:?}"),
-        Datum::Lpm { prefixlen, data } => format!("{data:?}/{prefixlen}"),
-        Datum::Fd { fd } => format!("fd of {fd}"),
-        Datum::Pattern { pattern } => format!("key + {pattern}"),
-        Datum::Id { id } => format!("id of {id}"),
-        Datum::Ifindex { ifindex } => format!("ifindex of {ifindex}"),
-        Datum::Cookie { cookie } => format!("cookie of {cookie}"),
-        Datum::U32s { u32s } => {
-            let v: Vec<String> = u32s.iter().map(datum).collect();
-            format!("{{{}}}", v.join(", "))
+/// The types' names without the words they all share (the uapi enum's
+/// prefix), for column headings.
+pub(crate) fn short_names(types: &[&SpecDoc]) -> Vec<String> {
+    let names: Vec<&str> = types.iter().map(|d| d.spec().map_type.as_str()).collect();
+    let first = names.first().copied().unwrap_or("");
+    let common = names.iter().fold(first.len(), |n, s| {
+        first
+            .bytes()
+            .zip(s.bytes())
+            .take(n)
+            .take_while(|(a, b)| a == b)
+            .count()
+    });
+    // Cut after the last `_` of the shared part, keeping whole words.
+    let cut = first[..common].rfind('_').map_or(0, |i| i + 1);
+    names
+        .iter()
+        .map(|n| n[cut.min(n.len())..].to_string())
+        .collect()
+}
+
+/// A cell's claims: each one's outcome, its marks, and the claim.
+type Cell<'a> = Vec<(String, String, &'a ClaimDoc)>;
+
+/// One table being filled: label cells per row, and per row and type the
+/// cell text with the claims it states.
+struct Table<'a> {
+    title: &'static str,
+    labels: Vec<String>,
+    rows: Vec<Vec<String>>,
+    order: Vec<usize>,
+    /// Per (row, type): the outcome, its marks, and the claim.
+    cells: BTreeMap<(usize, usize), Cell<'a>>,
+    notes: Vec<(Vec<String>, String)>,
+}
+
+impl<'a> Table<'a> {
+    fn new(title: &'static str, labels: &[&str]) -> Table<'a> {
+        Table {
+            title,
+            labels: labels.iter().map(|s| s.to_string()).collect(),
+            rows: Vec::new(),
+            order: Vec::new(),
+            cells: BTreeMap::new(),
+            notes: Vec::new(),
         }
-        Datum::Map { map } => format!("fd of a map of type {}", map.type_value),
     }
-}
 
-/// The attributes a create rule sets, as inline RST.
-fn attrs(a: &CreateAttrs) -> String {
-    let mut v: Vec<String> = Vec::new();
-    let lit = |v: &mut Vec<String>, name: &str, val: String| {
-        v.push(rst::literal(&format!("{name} = {val}")))
-    };
-    if let Some(x) = a.key_size {
-        lit(&mut v, "key_size", x.to_string());
+    fn put(&mut self, row: Vec<String>, rank: usize, ty: usize, expect: Outcome, cd: &'a ClaimDoc) {
+        let r = match self.rows.iter().position(|x| *x == row) {
+            Some(r) => r,
+            None => {
+                self.rows.push(row);
+                self.order.push(rank);
+                self.rows.len() - 1
+            }
+        };
+        let text = wording::outcome(expect);
+        let mark = claim::marks(cd).join("; ");
+        self.cells
+            .entry((r, ty))
+            .or_default()
+            .push((text, mark, cd));
     }
-    if let Some(x) = a.value_size {
-        lit(&mut v, "value_size", x.to_string());
-    }
-    if let Some(x) = a.max_entries {
-        lit(&mut v, "max_entries", x.to_string());
-    }
-    if let Some(f) = &a.map_flags {
-        let names: Vec<&str> = f.iter().map(|f| f.name()).collect();
-        lit(
-            &mut v,
-            "map_flags",
-            if names.is_empty() {
-                "0".into()
+
+    /// The table as RST, the notes of its claims under it, and where each
+    /// claim is stated.
+    fn finish(self, types: &[&SpecDoc], placed: &mut Vec<Placed>) -> String {
+        if self.rows.is_empty() {
+            return String::new();
+        }
+        // Rows in rank order (uapi order of commands), then first use.
+        let mut idx: Vec<usize> = (0..self.rows.len()).collect();
+        idx.sort_by_key(|&r| (self.order[r], r));
+        // A row's marks go into its own column when all its cells share
+        // them (a version is usually one for the whole row), else into
+        // each cell.
+        let row_mark = |r: usize| -> Option<String> {
+            let mut marks = self
+                .cells
+                .range((r, 0)..(r + 1, 0))
+                .flat_map(|(_, v)| v.iter().map(|(_, m, _)| m));
+            let first = marks.next()?;
+            marks.all(|m| m == first).then(|| first.clone())
+        };
+        let row_marks: Vec<Option<String>> = (0..self.rows.len()).map(row_mark).collect();
+        let cell_text = |r: usize, text: &str, mark: &str| -> String {
+            if row_marks[r].is_some() || mark.is_empty() {
+                text.to_string()
             } else {
-                names.join(" | ")
-            },
-        );
-    }
-    if let Some(x) = a.map_extra {
-        lit(&mut v, "map_extra", x.to_string());
-    }
-    if let Some(x) = a.numa_node {
-        lit(&mut v, "numa_node", x.to_string());
-    }
-    if let Some(b) = &a.btf {
-        v.push(format!("BTF {}", rst::literal(b.name())));
-    }
-    if let Some(m) = &a.inner_map {
-        lit(&mut v, "inner_map", format!("map type {}", m.type_value));
-    }
-    if let Some(d) = &a.inner_map_fd {
-        lit(&mut v, "inner_map_fd", datum(d));
-    }
-    for c in &a.drop_caps {
-        v.push(format!("without {}", rst::literal(c.name())));
-    }
-    if v.is_empty() {
-        "base attributes".into()
-    } else {
-        v.join(", ")
+                format!("{text} ({mark})")
+            }
+        };
+        let cell = |r: usize, t: usize| -> Option<String> {
+            self.cells.get(&(r, t)).map(|v| {
+                let mut texts: Vec<String> = v.iter().map(|(s, m, _)| cell_text(r, s, m)).collect();
+                texts.dedup();
+                texts.join("; ")
+            })
+        };
+        let versions = row_marks
+            .iter()
+            .any(|m| m.as_deref().is_some_and(|m| !m.is_empty()));
+        // Types whose column is the same in every row share one column.
+        let mut groups: Vec<(Vec<usize>, Vec<Option<String>>)> = Vec::new();
+        for t in 0..types.len() {
+            let col: Vec<Option<String>> = idx.iter().map(|&r| cell(r, t)).collect();
+            if col.iter().all(Option::is_none) {
+                continue;
+            }
+            match groups.iter_mut().find(|(_, c)| *c == col) {
+                Some((members, _)) => members.push(t),
+                None => groups.push((vec![t], col)),
+            }
+        }
+        let short = short_names(types);
+        let heading = |members: &[usize]| -> String {
+            if groups.len() == 1 {
+                "Result".into()
+            } else {
+                members
+                    .iter()
+                    .map(|&t| short[t].clone())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+        };
+        let mut header = self.labels.clone();
+        header.extend(groups.iter().map(|(m, _)| heading(m)));
+        if versions {
+            header.push("Versions".into());
+        }
+        let mut rows = Vec::new();
+        for (i, &r) in idx.iter().enumerate() {
+            let mut row = self.rows[r].clone();
+            // A repeated first label (the same command) is left blank.
+            if i > 0 && self.labels.len() > 1 && self.rows[idx[i - 1]][0] == row[0] {
+                row[0] = String::new();
+            }
+            for (members, col) in &groups {
+                // A type with no claim for this row: the cell says nothing.
+                row.push(col[i].clone().unwrap_or_default());
+                for &t in members {
+                    for (text, mark, cd) in self.cells.get(&(r, t)).into_iter().flatten() {
+                        placed.push(Placed {
+                            claim: cd.claim.global_id.clone(),
+                            place: Place::Cell {
+                                table: self.title.into(),
+                                row: self.rows[r].clone(),
+                                column: heading(members),
+                                text: cell_text(r, text, mark),
+                            },
+                        });
+                    }
+                }
+            }
+            if versions {
+                row.push(row_marks[r].clone().unwrap_or_default());
+            }
+            rows.push(row);
+        }
+        let mut out = rst::simple_table(&header, &rows);
+        let mut notes: Vec<String> = Vec::new();
+        for (row, note) in &self.notes {
+            let b = rst::wrap(&format!("{}: {note}", row.join(", ")), "- ", "  ");
+            if !notes.contains(&b) {
+                notes.push(b);
+            }
+        }
+        if !notes.is_empty() {
+            out.push('\n');
+            out.push_str(&notes.concat());
+        }
+        out
     }
 }
 
-/// A table cell: the outcome, when it started or stopped, and a mark when
-/// the claim is not verified (`marks` is off when the whole table is
-/// unverified and says so once above it).
-fn cell(expect: Outcome, claim: &Claim, state: State, marks: bool) -> String {
-    let mut s = wording::outcome(expect);
-    if let Some(since) = &claim.meta.since {
-        s.push_str(&format!(" since {}", since.version()));
+fn situation(spec: &MapSpec, name: &str, cd: &ClaimDoc) -> String {
+    let mut s = spec
+        .situations
+        .get(name)
+        .map(|s| rst::prose(&s.text))
+        .unwrap_or_else(|| rst::prose(name));
+    let over = claim::attrs(&cd.claim.meta.map);
+    if !over.is_empty() {
+        s.push_str(&format!(", {over}"));
     }
-    if let Some(until) = claim.meta.until {
-        s.push_str(&format!(" until {until}"));
-    }
-    if marks {
-        s.push_str(state.mark());
-    }
+    s.push_str(&claim::caps(cd));
     s
 }
 
-/// Whether a table needs per-cell marks, and the sentence that replaces
-/// them when no cell of the table is verified.
-fn table_marks(claims: &[&(&Claim, RenderedClaim)]) -> (bool, String) {
-    if claims.iter().all(|(_, r)| r.state == State::Unverified) {
-        (
-            false,
-            format!(
-                "{}no outcome in this table has been confirmed on a kernel yet.\n",
-                State::Unverified.lead()
-            ),
-        )
+/// The base attributes sentence of the create table.
+fn base_sentence(types: &[&SpecDoc]) -> String {
+    let bases: Vec<String> = types.iter().map(|d| claim::attrs(&d.spec().base)).collect();
+    let short = short_names(types);
+    let base = if bases.iter().all(|b| *b == bases[0]) {
+        bases[0].clone()
     } else {
-        (true, String::new())
-    }
-}
-
-/// A grid of outcomes: rows × situation columns, columns in order of first
-/// use. Cells hit twice (same row and column) are joined.
-struct Grid {
-    corner: String,
-    rows: Vec<String>,
-    cols: Vec<String>,
-    cells: BTreeMap<(usize, usize), Vec<String>>,
-}
-
-impl Grid {
-    fn new(corner: &str) -> Grid {
-        Grid {
-            corner: corner.into(),
-            rows: Vec::new(),
-            cols: Vec::new(),
-            cells: BTreeMap::new(),
-        }
-    }
-    fn index(v: &mut Vec<String>, s: String) -> usize {
-        match v.iter().position(|x| *x == s) {
-            Some(i) => i,
-            None => {
-                v.push(s);
-                v.len() - 1
-            }
-        }
-    }
-    fn put(&mut self, row: String, col: String, text: String) {
-        let r = Self::index(&mut self.rows, row);
-        let c = Self::index(&mut self.cols, col);
-        self.cells.entry((r, c)).or_default().push(text);
-    }
-    fn table(&self) -> String {
-        let mut header = vec![self.corner.clone()];
-        header.extend(self.cols.iter().cloned());
-        let rows: Vec<Vec<String>> = self
-            .rows
+        let per: Vec<String> = types
             .iter()
+            .zip(&bases)
             .enumerate()
-            .map(|(r, label)| {
-                let mut row = vec![label.clone()];
-                for c in 0..self.cols.len() {
-                    row.push(
-                        self.cells
-                            .get(&(r, c))
-                            .map(|v| v.join("; "))
-                            .unwrap_or_default(),
-                    );
-                }
-                row
-            })
+            .map(|(t, (_, b))| format!("{}: {b}", rst::literal(&short[t])))
             .collect();
-        rst::simple_table(&header, &rows)
-    }
-}
-
-fn situation_heading(spec: &MapSpec, name: &str) -> String {
-    spec.situations
-        .get(name)
-        .map(|s| rst::prose(&s.text))
-        .unwrap_or_else(|| rst::prose(name))
-}
-
-/// The Semantics sections of one map type, and its atomicity statement.
-pub(crate) fn type_sections(
-    sd: &SpecDoc,
-    targets: &mut Targets,
-) -> Result<(Vec<Section>, String), DocError> {
-    let sf = sd.file;
-    let spec = &sf.spec;
-    let mut rendered: BTreeMap<String, (&Claim, RenderedClaim)> = BTreeMap::new();
-    let mut order = Vec::new();
-    for cd in &sd.claims {
-        let rc = claim::rendered(sf, cd, targets)?;
-        order.push(cd.claim.meta.id.clone());
-        rendered.insert(cd.claim.meta.id.clone(), (&cd.claim, rc));
-    }
-    let by_kind = |f: &dyn Fn(&ClaimKind) -> bool| -> Vec<&(&Claim, RenderedClaim)> {
-        order
-            .iter()
-            .filter_map(|id| rendered.get(id))
-            .filter(|(c, _)| f(&c.kind))
-            .collect()
+        format!("({})", per.join("; "))
     };
-    let mut sections = Vec::new();
+    format!(
+        "``BPF_MAP_CREATE`` with the map's type and the base attributes {base}, \
+         changed as each row says:"
+    )
+}
 
-    // Create rules.
-    let create = by_kind(&|k| matches!(k, ClaimKind::Exists | ClaimKind::Create { .. }));
-    let base = attrs(&spec.base);
-    let (marks, unverified) = table_marks(&create);
-    let mut rows = Vec::new();
-    for (c, rc) in &create {
-        let expect = match c.kind {
-            ClaimKind::Create { expect } => expect,
-            _ => Outcome::Ok,
-        };
-        rows.push(vec![attrs(&c.meta.map), cell(expect, c, rc.state, marks)]);
-    }
-    let mut body = rst::wrap(
-        &format!(
-            "``BPF_MAP_CREATE`` with {} and the base attributes {base}, changed as each row says:",
-            rst::literal(&format!("map_type = {}", spec.map_type)),
-        ),
-        "",
-        "",
-    );
-    body.push('\n');
-    body.push_str(&rst::wrap(&unverified, "", ""));
-    body.push('\n');
-    body.push_str(&rst::simple_table(
-        &["Attributes".into(), "Result".into()],
-        &rows,
-    ));
-    body.push('\n');
-    body.push_str(
-        &create
-            .iter()
-            .map(|(_, r)| r.bullet.as_str())
-            .collect::<String>(),
-    );
-    sections.push(Section {
-        title: "Creating the map".into(),
-        body,
-    });
-
-    // Commands.
-    let cmds = by_kind(&|k| matches!(k, ClaimKind::Command { .. }));
-    if !cmds.is_empty() {
-        let (marks, unverified) = table_marks(&cmds);
-        let mut grid = Grid::new("Command");
-        // Rows in the uapi order of the commands, whatever the spec's order.
-        let mut sorted = cmds.clone();
-        sorted.sort_by_key(|(c, _)| match &c.kind {
-            ClaimKind::Command { command, .. } => {
-                Command::ALL.iter().position(|x| x == command).unwrap_or(99)
-            }
-            _ => 99,
-        });
-        for (c, rc) in &sorted {
-            if let ClaimKind::Command {
-                command,
-                situation,
-                flags,
-                expect,
-            } = &c.kind
-            {
-                let mut row = rst::literal(command.uapi());
-                if !flags.is_default() {
-                    row.push_str(&format!(" with {}", rst::literal(&flags.names())));
+/// The create, command and update-flag sections of a page: (title, body).
+pub(crate) fn tables(
+    types: &[&SpecDoc],
+    targets: &mut Targets,
+    placed: &mut Vec<Placed>,
+) -> Result<Vec<(&'static str, String)>, DocError> {
+    let mut create = Table::new("Creating a map", &["Attributes"]);
+    let mut cmds = Table::new("Commands", &["Command", "Situation"]);
+    let mut flags = Table::new("Update flags", &["Flags", "Situation"]);
+    for (t, sd) in types.iter().enumerate() {
+        let sf = sd.file;
+        let spec = sd.spec();
+        for cd in &sd.claims {
+            let c = &cd.claim;
+            let (table, row, rank, expect) = match &c.kind {
+                ClaimKind::Exists => (
+                    &mut create,
+                    vec!["base attributes".to_string()],
+                    0,
+                    Outcome::Ok,
+                ),
+                ClaimKind::Create { expect } => {
+                    let a = claim::attrs(&c.meta.map);
+                    let a = if a.is_empty() {
+                        "base attributes".into()
+                    } else {
+                        a
+                    };
+                    (
+                        &mut create,
+                        vec![format!("{a}{}", claim::caps(cd))],
+                        1,
+                        *expect,
+                    )
                 }
-                grid.put(
-                    row,
-                    situation_heading(spec, situation),
-                    cell(*expect, c, rc.state, marks),
-                );
+                ClaimKind::Command {
+                    command,
+                    situation: sit,
+                    flags: f,
+                    expect,
+                } => {
+                    let mut label = rst::literal(command.uapi());
+                    if !f.is_default() {
+                        label.push_str(&format!(" with {}", rst::literal(&f.names())));
+                    }
+                    let rank = Command::ALL
+                        .iter()
+                        .position(|x| x == command)
+                        .unwrap_or(Command::ALL.len());
+                    (
+                        &mut cmds,
+                        vec![label, situation(spec, sit, cd)],
+                        rank,
+                        *expect,
+                    )
+                }
+                ClaimKind::UpdateFlag {
+                    flags: f,
+                    situation: sit,
+                    expect,
+                } => (
+                    &mut flags,
+                    vec![rst::literal(&f.names()), situation(spec, sit, cd)],
+                    0,
+                    *expect,
+                ),
+                ClaimKind::Scenario => continue,
+            };
+            if let Some(n) = claim::note(sf, cd, targets)? {
+                table.notes.push((row.clone(), n));
             }
+            table.put(row, rank, t, expect, cd);
         }
-        let mut body = rst::wrap(&unverified, "", "");
-        body.push('\n');
-        body.push_str(&grid.table());
-        body.push('\n');
-        body.push_str(
-            &cmds
-                .iter()
-                .map(|(_, r)| r.bullet.as_str())
-                .collect::<String>(),
-        );
-        sections.push(Section {
-            title: "Commands".into(),
-            body,
-        });
     }
-
-    // Update flags.
-    let flags = by_kind(&|k| matches!(k, ClaimKind::UpdateFlag { .. }));
-    if !flags.is_empty() {
-        let (marks, unverified) = table_marks(&flags);
-        let mut grid = Grid::new("Flag");
-        for (c, rc) in &flags {
-            if let ClaimKind::UpdateFlag {
-                flags,
-                situation,
-                expect,
-            } = &c.kind
-            {
-                grid.put(
-                    rst::literal(&flags.names()),
-                    situation_heading(spec, situation),
-                    cell(*expect, c, rc.state, marks),
-                );
-            }
-        }
+    let mut out = Vec::new();
+    let mut body = rst::wrap(&base_sentence(types), "", "");
+    body.push('\n');
+    body.push_str(&create.finish(types, placed));
+    out.push(("Creating a map", body));
+    let t = cmds.finish(types, placed);
+    if !t.is_empty() {
+        out.push(("Commands", t));
+    }
+    let t = flags.finish(types, placed);
+    if !t.is_empty() {
         let mut body = rst::wrap(
             "``BPF_MAP_UPDATE_ELEM`` with each flag, from each starting state:",
             "",
             "",
         );
         body.push('\n');
-        body.push_str(&rst::wrap(&unverified, "", ""));
-        body.push('\n');
-        body.push_str(&grid.table());
-        body.push('\n');
-        body.push_str(
-            &flags
-                .iter()
-                .map(|(_, r)| r.bullet.as_str())
-                .collect::<String>(),
-        );
-        sections.push(Section {
-            title: "Update flags".into(),
-            body,
-        });
+        body.push_str(&t);
+        out.push(("Update flags", body));
     }
-
-    sections.push(Section {
-        title: "Value layout".into(),
-        body: statement(sf, "value_layout", &spec.value_layout, &rendered, targets)?,
-    });
-    sections.push(Section {
-        title: "Iteration order".into(),
-        body: statement(sf, "iteration", &spec.iteration, &rendered, targets)?,
-    });
-
-    let scen = by_kind(&|k| matches!(k, ClaimKind::Scenario));
-    if !scen.is_empty() {
-        sections.push(Section {
-            title: "Further behaviour".into(),
-            body: scen.iter().map(|(_, r)| r.bullet.as_str()).collect(),
-        });
-    }
-    let atomicity = statement(sf, "atomicity", &spec.atomicity, &rendered, targets)?;
-    Ok((sections, atomicity))
+    Ok(out)
 }

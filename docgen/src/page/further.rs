@@ -1,0 +1,129 @@
+//! The prose of Semantics: the value layout, iteration and atomicity
+//! statements (a paragraph each; on a family page once where the types
+//! agree, prefixed with the types where they do not), and "Further
+//! behaviour": one sentence per scenario claim, once however many types of
+//! the page share it. Counting claims are left to the compatibility report.
+
+use super::claim;
+use super::{Part, Place, Placed, Statements};
+use crate::model::SpecDoc;
+use crate::{key, rst, DocError};
+use mapspec_spec::ClaimKind;
+
+/// "`A` and `B`: " (the types, as inline Markdown), or nothing
+/// when `members` are all the page's types.
+fn types_prefix(docs: &[&SpecDoc], members: &[usize]) -> String {
+    if members.len() == docs.len() {
+        return String::new();
+    }
+    let names: Vec<String> = members
+        .iter()
+        .map(|&t| format!("`{}`", docs[t].spec().map_type))
+        .collect();
+    format!("{}: ", super::join_and(&names))
+}
+
+/// Value layout, iteration and atomicity.
+pub(crate) fn statements(docs: &[&SpecDoc], st: &mut Statements) -> Result<Vec<Part>, DocError> {
+    let mut out = Vec::new();
+    for (field, title) in [
+        ("value_layout", "Value layout"),
+        ("iteration", "Iteration"),
+        ("atomicity", "Atomicity"),
+    ] {
+        // Types grouped by identical statements, in type order.
+        let mut groups: Vec<(&mapspec_spec::Statement, Vec<usize>)> = Vec::new();
+        for (t, d) in docs.iter().enumerate() {
+            let Some(s) = mapspec_spec::evidence::statement(d.spec(), field) else {
+                continue;
+            };
+            match groups
+                .iter_mut()
+                .find(|(g, _)| g.text == s.text && g.evidence() == s.evidence())
+            {
+                Some((_, m)) => m.push(t),
+                None => groups.push((s, vec![t])),
+            }
+        }
+        let mut body = String::new();
+        for (s, members) in &groups {
+            let d = docs[members[0]];
+            let prefix = types_prefix(docs, members);
+            body.push_str(&st.render(d, &[key(field)], s, &prefix)?);
+            body.push('\n');
+        }
+        if !body.is_empty() {
+            out.push(Part {
+                heading: title.into(),
+                body,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// "Further behaviour": the scenario claims no table holds.
+pub(crate) fn scenarios(docs: &[&SpecDoc], st: &mut Statements) -> Result<Option<Part>, DocError> {
+    // (sentence, types that state it, claims)
+    let mut items: Vec<(String, Vec<usize>, Vec<String>)> = Vec::new();
+    for (t, d) in docs.iter().enumerate() {
+        for cd in &d.claims {
+            if !matches!(cd.claim.kind, ClaimKind::Scenario) {
+                continue;
+            }
+            if cd.claim.requires.statistical {
+                st.layout.claims.push(Placed {
+                    claim: cd.claim.global_id.clone(),
+                    place: Place::Report,
+                });
+                continue;
+            }
+            // One sentence per claim: its note (the why, often the
+            // evidence) stays in the spec and the report.
+            let mut sentence = claim::text(d.file, cd, &mut st.targets)?;
+            let marks = claim::marks(cd);
+            if !marks.is_empty() {
+                let m = marks.join("; ");
+                let mut c = m.chars();
+                let first = c.next().map(|f| f.to_uppercase().collect::<String>());
+                sentence.push_str(&format!(" {}{}.", first.unwrap_or_default(), c.as_str()));
+            }
+            let id = cd.claim.global_id.clone();
+            match items.iter_mut().find(|(s, _, _)| *s == sentence) {
+                Some((_, m, ids)) => {
+                    if !m.contains(&t) {
+                        m.push(t);
+                    }
+                    ids.push(id);
+                }
+                None => items.push((sentence, vec![t], vec![id])),
+            }
+        }
+    }
+    if items.is_empty() {
+        return Ok(None);
+    }
+    let mut body = String::new();
+    for (sentence, members, ids) in items {
+        let prefix = if members.len() == docs.len() {
+            String::new()
+        } else {
+            let names: Vec<String> = members
+                .iter()
+                .map(|&t| rst::literal(&docs[t].spec().map_type))
+                .collect();
+            format!("{}: ", super::join_and(&names))
+        };
+        for id in ids {
+            st.layout.claims.push(Placed {
+                claim: id,
+                place: Place::Sentence(sentence.clone()),
+            });
+        }
+        body.push_str(&rst::wrap(&format!("{prefix}{sentence}"), "- ", "  "));
+    }
+    Ok(Some(Part {
+        heading: "Further behaviour".into(),
+        body,
+    }))
+}
