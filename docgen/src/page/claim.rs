@@ -124,6 +124,8 @@ fn btf(b: &BtfRecipe) -> String {
 /// The attributes a create rule or claim sets, as inline RST; empty when
 /// it sets none.
 pub(crate) fn attrs(a: &CreateAttrs) -> String {
+    // A value holding a spin lock has the size its type needs.
+    let sized = a.btf != Some(BtfRecipe::spin_lock_value);
     let mut v: Vec<String> = Vec::new();
     let lit = |v: &mut Vec<String>, name: &str, val: String| {
         v.push(rst::literal(&format!("{name} = {val}")))
@@ -131,7 +133,7 @@ pub(crate) fn attrs(a: &CreateAttrs) -> String {
     if let Some(x) = a.key_size {
         lit(&mut v, "key_size", x.to_string());
     }
-    if let Some(x) = a.value_size {
+    if let Some(x) = a.value_size.filter(|_| sized) {
         lit(&mut v, "value_size", x.to_string());
     }
     if let Some(x) = a.max_entries {
@@ -163,6 +165,13 @@ pub(crate) fn attrs(a: &CreateAttrs) -> String {
     }
     if let Some(d) = &a.inner_map_fd {
         lit(&mut v, "inner_map_fd", datum(d));
+    }
+    if let Some(t) = &a.vmlinux_value {
+        v.push(format!(
+            "{} of {}",
+            rst::literal("btf_vmlinux_value_type_id"),
+            rst::literal(&format!("struct {t}"))
+        ));
     }
     for c in &a.drop_caps {
         v.push(format!("without {}", rst::literal(c.name())));

@@ -103,24 +103,39 @@ pub(crate) fn scenarios(docs: &[&SpecDoc], st: &mut Statements) -> Result<Option
     if items.is_empty() {
         return Ok(None);
     }
+    // Sentences about the same types together, under one line naming
+    // them (none for the sentences about every type of the page).
+    let mut sets: Vec<Vec<usize>> = Vec::new();
+    for (_, members, _) in &items {
+        if !sets.contains(members) {
+            sets.push(members.clone());
+        }
+    }
+    sets.sort_by_key(|m| std::cmp::Reverse(m.len()));
     let mut body = String::new();
-    for (sentence, members, ids) in items {
-        let prefix = if members.len() == docs.len() {
-            String::new()
-        } else {
-            let names: Vec<String> = members
+    for set in sets {
+        if set.len() != docs.len() {
+            let names: Vec<String> = set
                 .iter()
                 .map(|&t| rst::literal(&docs[t].spec().map_type))
                 .collect();
-            format!("{}: ", super::join_and(&names))
-        };
-        for id in ids {
-            st.layout.claims.push(Placed {
-                claim: id,
-                place: Place::Sentence(sentence.clone()),
-            });
+            body.push('\n');
+            body.push_str(&rst::wrap(
+                &format!("{} only:", super::join_and(&names)),
+                "",
+                "",
+            ));
+            body.push('\n');
         }
-        body.push_str(&rst::wrap(&format!("{prefix}{sentence}"), "- ", "  "));
+        for (sentence, _, ids) in items.iter().filter(|(_, m, _)| *m == set) {
+            for id in ids {
+                st.layout.claims.push(Placed {
+                    claim: id.clone(),
+                    place: Place::Sentence(sentence.clone()),
+                });
+            }
+            body.push_str(&rst::wrap(sentence, "- ", "  "));
+        }
     }
     Ok(Some(Part {
         heading: "Further behaviour".into(),

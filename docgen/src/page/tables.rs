@@ -155,14 +155,14 @@ impl<'a> Table<'a> {
                 // A type with no claim for this row: the cell says nothing.
                 row.push(col[i].clone().unwrap_or_default());
                 for &t in members {
-                    for (text, mark, cd) in self.cells.get(&(r, t)).into_iter().flatten() {
+                    for (_, _, cd) in self.cells.get(&(r, t)).into_iter().flatten() {
                         placed.push(Placed {
                             claim: cd.claim.global_id.clone(),
                             place: Place::Cell {
                                 table: self.title.into(),
                                 row: self.rows[r].clone(),
                                 column: heading(members),
-                                text: cell_text(r, text, mark),
+                                text: cell(r, t).unwrap_or_default(),
                             },
                         });
                     }
