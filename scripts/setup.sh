@@ -9,6 +9,7 @@ pkgs=(
   qemu-system-x86 cpio                           # the kernel matrix
   strace                                         # tests: the guest entry point makes no reboot(2) on a host
   python3-venv                                   # Sphinx, to validate Documentation/
+  make perl graphviz git                         # kernel_tree_*: htmldocs, checkpatch, figures, --patches
   gnupg debian-archive-keyring                   # apt's signature checks in the matrix
   chromium                                       # tests: the report's pages in a real browser (browser_*)
 )

@@ -28,8 +28,18 @@ pub struct Args {
     pub out: PathBuf,
     /// Render into memory and compare with --out: exit 1 with a unified diff
     /// when a page is stale, missing, or no longer generated.
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["kernel_tree", "patches"])]
     pub check: bool,
+    /// A kernel source tree: write the pages into its Documentation/bpf
+    /// (instead of --out), remove the stock pages they supersede and
+    /// adjust the toctrees.
+    #[arg(long, value_name = "DIR", conflicts_with = "out")]
+    pub kernel_tree: Option<PathBuf>,
+    /// With --kernel-tree: leave the tree as it is and write the same
+    /// changes as a `git format-patch` series into OUT, one patch per map
+    /// page plus one for the overview.
+    #[arg(long, value_name = "OUT", requires = "kernel_tree")]
+    pub patches: Option<PathBuf>,
 }
 
 /// `mapspec docs` with the options of this run spelled out, so that the
@@ -113,6 +123,9 @@ pub fn main(mut a: Args) -> anyhow::Result<u8> {
         Err(e) => return Err(e).context("cannot render the pages"),
     };
     let full = full_spec_set(&a.specs);
+    if let Some(dir) = &a.kernel_tree {
+        return crate::kernel_tree::main(dir, a.patches.as_deref(), &pages, &reports, full);
+    }
     if a.check {
         check(&a, &pages, full)
     } else {

@@ -8,6 +8,7 @@ mod cmd_matrix;
 mod cmd_report;
 mod cmd_run;
 mod cmd_show;
+mod kernel_tree;
 mod matrix_image;
 mod output;
 mod run_text;

@@ -12,6 +12,7 @@
 //! [`check`] and [`plan`] compare the result with a directory. docgen
 //! writes nothing: `mapspec docs` writes the pages a [`Plan`] names.
 
+pub mod kernel_tree;
 pub mod markdown;
 mod model;
 mod overview;

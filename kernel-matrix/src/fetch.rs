@@ -219,9 +219,19 @@ impl Apt {
             &["-q", "download", &format!("{package}={version}")],
             Some(&dir),
         )?;
-        // apt escapes ':' of epochs as %3a in file names.
-        let file = format!("{package}_{}_amd64.deb", version.replace(':', "%3a"));
-        let p = dir.join(file);
+        // apt escapes ':' of epochs as %3a in file names; source and
+        // documentation packages are Architecture: all.
+        let name = |arch: &str| {
+            dir.join(format!(
+                "{package}_{}_{arch}.deb",
+                version.replace(':', "%3a")
+            ))
+        };
+        let p = ["amd64", "all"]
+            .map(name)
+            .into_iter()
+            .find(|p| p.exists())
+            .unwrap_or_else(|| name("amd64"));
         if p.exists() {
             Ok(p)
         } else {

@@ -26,6 +26,7 @@ pub mod protocol;
 pub mod pvh;
 pub mod qemu;
 pub mod runner_needs;
+pub mod source;
 pub mod table;
 
 use std::path::PathBuf;
