@@ -11,8 +11,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The largest patch the series may hold (a list's size limit in mind).
-pub const MAX_PATCH: usize = 20_000;
+/// The largest patch the series may hold: 20 KiB.
+pub const MAX_PATCH: usize = 20 * 1024;
 /// checkpatch types a series may still get: the note that new files may
 /// need a MAINTAINERS entry, which is the maintainers' call.
 pub const ALLOWED_CHECKPATCH: &[&str] = &["FILE_PATH_CHANGES"];
@@ -76,6 +76,69 @@ impl Git {
             .run(&["format-patch", "-1", "--stdout", "--zero-commit", "HEAD"])?
             .len())
     }
+}
+
+impl Git {
+    /// Commit `changes` as one patch if it stays within [`MAX_PATCH`]
+    /// (or cannot be split); false, with nothing committed, otherwise.
+    fn try_commit(&self, changes: &[Change], ctx: &SeriesInfo) -> anyhow::Result<bool> {
+        for c in changes {
+            self.put(&c.name, c.new.as_deref())?;
+        }
+        let refs: Vec<&Change> = changes.iter().collect();
+        let splittable =
+            changes.len() > 1 || changes.iter().any(|c| c.old.is_some() && c.new.is_some());
+        if self.commit(&message(&refs, ctx))? <= MAX_PATCH || !splittable {
+            return Ok(true);
+        }
+        self.run(&["reset", "-q", "--hard", "HEAD~1"])?;
+        Ok(false)
+    }
+}
+
+/// A group too big for one patch, as several: the removals and toctree
+/// edits first, then each new page, then each rewritten page (a rewrite
+/// too big for one patch becomes the stock page's removal, then the new
+/// page).
+fn split(git: &Git, group: Vec<Change>, ctx: &SeriesInfo) -> anyhow::Result<()> {
+    let (pages, rest): (Vec<Change>, Vec<Change>) =
+        group.into_iter().partition(|c| c.why == Why::Page);
+    let (rewrites, added): (Vec<Change>, Vec<Change>) =
+        pages.into_iter().partition(|c| c.old.is_some());
+    let mut units: Vec<Vec<Change>> = Vec::new();
+    if !rest.is_empty() {
+        units.push(rest);
+    }
+    units.extend(added.into_iter().map(|c| vec![c]));
+    units.extend(rewrites.into_iter().map(|c| vec![c]));
+    for unit in units {
+        if git.try_commit(&unit, ctx)? {
+            continue;
+        }
+        if unit.len() > 1 {
+            // Only the first unit (removals and edits) holds several.
+            for c in unit {
+                if !git.try_commit(std::slice::from_ref(&c), ctx)? {
+                    bail!("cannot split the change of {} any further", c.name);
+                }
+            }
+            continue;
+        }
+        let c = &unit[0];
+        let removal = Change {
+            new: None,
+            ..c.clone()
+        };
+        let addition = Change {
+            old: None,
+            ..c.clone()
+        };
+        for half in [removal, addition] {
+            git.put(&half.name, half.new.as_deref())?;
+            git.commit(&message(&[&half], ctx))?;
+        }
+    }
+    Ok(())
 }
 
 /// The author of the series: the user's git identity, else a placeholder
@@ -271,41 +334,9 @@ pub fn write(changes: &[Change], ctx: &SeriesInfo, out: &Path) -> anyhow::Result
             .push(c);
     }
     for group in groups.values() {
-        for c in group {
-            git.put(&c.name, c.new.as_deref())?;
-        }
-        let rewrites = group.iter().any(|c| c.old.is_some());
-        if git.commit(&message(group, ctx))? <= MAX_PATCH || !rewrites {
-            continue;
-        }
-        // Too big as one: the stock pages go first, then the new ones.
-        git.run(&["reset", "-q", "--hard", "HEAD~1"])?;
-        let (first, second): (Vec<Change>, Vec<Change>) = group
-            .iter()
-            .map(|c| (*c).clone())
-            .partition(|c| c.why != Why::Page);
-        let mut first = first;
-        for c in second.iter().filter(|c| c.old.is_some()) {
-            first.push(Change {
-                new: None,
-                ..c.clone()
-            });
-        }
-        for half in [first, second] {
-            for c in &half {
-                git.put(&c.name, c.new.as_deref())?;
-            }
-            let half: Vec<Change> = half
-                .into_iter()
-                .map(|mut c| {
-                    // The second half adds what the first removed.
-                    if c.why == Why::Page && c.new.is_some() {
-                        c.old = None;
-                    }
-                    c
-                })
-                .collect();
-            git.commit(&message(&half.iter().collect::<Vec<_>>(), ctx))?;
+        let group: Vec<Change> = group.iter().map(|c| (*c).clone()).collect();
+        if !git.try_commit(&group, ctx)? {
+            split(&git, group, ctx)?;
         }
     }
     let made = scratch.path().join("out");
