@@ -33,6 +33,21 @@ pub(crate) fn short_names(types: &[&SpecDoc]) -> Vec<String> {
         .collect()
 }
 
+/// A row's identity and its labels as shown.
+struct Row {
+    key: Vec<String>,
+    shown: Vec<String>,
+}
+
+impl Row {
+    fn same(labels: Vec<String>) -> Row {
+        Row {
+            key: labels.clone(),
+            shown: labels,
+        }
+    }
+}
+
 /// A cell's claims: each one's outcome, its marks, and the claim.
 type Cell<'a> = Vec<(String, String, &'a ClaimDoc)>;
 
@@ -41,6 +56,10 @@ type Cell<'a> = Vec<(String, String, &'a ClaimDoc)>;
 struct Table<'a> {
     title: &'static str,
     labels: Vec<String>,
+    /// What identifies a row: its labels, with situations by name.
+    keys: Vec<Vec<String>>,
+    /// What a row shows: its labels, with each type's words for its
+    /// situation (joined by " / " where the types word it differently).
     rows: Vec<Vec<String>>,
     order: Vec<usize>,
     /// Per (row, type): the outcome, its marks, and the claim.
@@ -53,6 +72,7 @@ impl<'a> Table<'a> {
         Table {
             title,
             labels: labels.iter().map(|s| s.to_string()).collect(),
+            keys: Vec::new(),
             rows: Vec::new(),
             order: Vec::new(),
             cells: BTreeMap::new(),
@@ -60,11 +80,20 @@ impl<'a> Table<'a> {
         }
     }
 
-    fn put(&mut self, row: Vec<String>, rank: usize, ty: usize, expect: Outcome, cd: &'a ClaimDoc) {
-        let r = match self.rows.iter().position(|x| *x == row) {
-            Some(r) => r,
+    fn put(&mut self, row: Row, rank: usize, ty: usize, expect: Outcome, cd: &'a ClaimDoc) {
+        let r = match self.keys.iter().position(|x| *x == row.key) {
+            Some(r) => {
+                for (shown, new) in self.rows[r].iter_mut().zip(&row.shown) {
+                    if !shown.split(" / ").any(|s| s == new) {
+                        shown.push_str(" / ");
+                        shown.push_str(new);
+                    }
+                }
+                r
+            }
             None => {
-                self.rows.push(row);
+                self.keys.push(row.key);
+                self.rows.push(row.shown);
                 self.order.push(rank);
                 self.rows.len() - 1
             }
@@ -189,18 +218,21 @@ impl<'a> Table<'a> {
     }
 }
 
-fn situation(spec: &MapSpec, name: &str, cd: &ClaimDoc) -> String {
-    let mut s = spec
+/// A situation's row label: by name as the key (types of a family that
+/// share a situation name share the row), in the type's words as shown.
+fn situation(spec: &MapSpec, name: &str, cd: &ClaimDoc) -> (String, String) {
+    let words = spec
         .situations
         .get(name)
         .map(|s| rst::prose(&s.text))
         .unwrap_or_else(|| rst::prose(name));
+    let mut extra = String::new();
     let over = claim::attrs(&cd.claim.meta.map);
     if !over.is_empty() {
-        s.push_str(&format!(", {over}"));
+        extra.push_str(&format!(", {over}"));
     }
-    s.push_str(&claim::caps(cd));
-    s
+    extra.push_str(&claim::caps(cd));
+    (format!("{name}{extra}"), format!("{words}{extra}"))
 }
 
 /// The base attributes sentence of the create table.
@@ -241,7 +273,7 @@ pub(crate) fn tables(
             let (table, row, rank, expect) = match &c.kind {
                 ClaimKind::Exists => (
                     &mut create,
-                    vec!["base attributes".to_string()],
+                    Row::same(vec!["base attributes".to_string()]),
                     0,
                     Outcome::Ok,
                 ),
@@ -254,7 +286,7 @@ pub(crate) fn tables(
                     };
                     (
                         &mut create,
-                        vec![format!("{a}{}", claim::caps(cd))],
+                        Row::same(vec![format!("{a}{}", claim::caps(cd))]),
                         1,
                         *expect,
                     )
@@ -273,9 +305,13 @@ pub(crate) fn tables(
                         .iter()
                         .position(|x| x == command)
                         .unwrap_or(Command::ALL.len());
+                    let (key, shown) = situation(spec, sit, cd);
                     (
                         &mut cmds,
-                        vec![label, situation(spec, sit, cd)],
+                        Row {
+                            key: vec![label.clone(), key],
+                            shown: vec![label, shown],
+                        },
                         rank,
                         *expect,
                     )
@@ -284,16 +320,23 @@ pub(crate) fn tables(
                     flags: f,
                     situation: sit,
                     expect,
-                } => (
-                    &mut flags,
-                    vec![rst::literal(&f.names()), situation(spec, sit, cd)],
-                    0,
-                    *expect,
-                ),
+                } => {
+                    let (key, shown) = situation(spec, sit, cd);
+                    let label = rst::literal(&f.names());
+                    (
+                        &mut flags,
+                        Row {
+                            key: vec![label.clone(), key],
+                            shown: vec![label, shown],
+                        },
+                        0,
+                        *expect,
+                    )
+                }
                 ClaimKind::Scenario => continue,
             };
             if let Some(n) = claim::note(sf, cd, targets)? {
-                table.notes.push((row.clone(), n));
+                table.notes.push((row.shown.clone(), n));
             }
             table.put(row, rank, t, expect, cd);
         }
