@@ -11,7 +11,7 @@
 //! | `tc_prog` | a loaded `BPF_PROG_TYPE_SCHED_CLS` program (`r0 = 0; exit`), a tail call target for tc programs |
 //! | `xdp_devmap_prog` | an XDP program with expected attach type `BPF_XDP_DEVMAP` |
 //! | `xdp_cpumap_prog` | an XDP program with expected attach type `BPF_XDP_CPUMAP` |
-//! | `map` | a `BPF_MAP_TYPE_ARRAY` with key_size 4, value_size 4, max_entries 1 |
+//! | `map` | an array of one 4-byte element (`mapspec_spec::names::MAP_FIXTURE`) |
 //! | `perf_event` | a software `PERF_COUNT_SW_BPF_OUTPUT` event of this thread |
 //! | `perf_event_inherit` | the same with `inherit` set (not readable locally) |
 //! | `cgroup` | a fresh cgroup v2 directory (removed again on drop) |
@@ -374,11 +374,12 @@ fn prog(
 }
 
 fn array_map(name: &str) -> Result<Made, FixtureError> {
+    let m = mapspec_spec::names::MAP_FIXTURE;
     let args = crate::sys::CreateArgs {
-        map_type: libbpf_sys::BPF_MAP_TYPE_ARRAY,
-        key_size: 4,
-        value_size: 4,
-        max_entries: 1,
+        map_type: m.type_value,
+        key_size: m.key_size,
+        value_size: m.value_size,
+        max_entries: m.max_entries,
         ..Default::default()
     };
     let fd = crate::sys::map_create(&args)

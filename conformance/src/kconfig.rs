@@ -4,66 +4,15 @@
 //! developer's tree often leaves out what a distribution enables (XDP
 //! sockets, the BPF LSM, BTF).
 //!
-//! Which option a requirement needs is data ([`NEEDS`]), not code: a new
-//! map type or fixture with a config dependency is one more row.
+//! Which option a claim needs is spec data, not code: a spec's or claim's
+//! `requires: {config: [...]}`, what `vmlinux_btf` and `lsm` imply, and
+//! each fixture's options (`mapspec_spec::uses::kernel_options`).
 
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::sync::OnceLock;
 
-use mapspec_spec::{Claim, MapSpec};
-
-/// Requirement -> the options it needs (all of them, `=y` or `=m`).
-/// Keys: `map_type:<BPF_MAP_TYPE_...>`, `fixture:<name>` (a `{fd: NAME}`
-/// the claim uses), `requires:vmlinux_btf`, `requires:lsm:<name>`.
-/// Only dependencies that hold on every kernel the specs cover are listed
-/// (sockmap's CONFIG_BPF_STREAM_PARSER, for one, went away in 5.15).
-pub const NEEDS: &[(&str, &[&str])] = &[
-    ("requires:vmlinux_btf", &["CONFIG_DEBUG_INFO_BTF"]),
-    ("requires:lsm:bpf", &["CONFIG_BPF_LSM"]),
-    (
-        "map_type:BPF_MAP_TYPE_CGROUP_STORAGE",
-        &["CONFIG_CGROUP_BPF"],
-    ),
-    (
-        "map_type:BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE",
-        &["CONFIG_CGROUP_BPF"],
-    ),
-    ("map_type:BPF_MAP_TYPE_CGROUP_ARRAY", &["CONFIG_CGROUPS"]),
-    ("map_type:BPF_MAP_TYPE_CGRP_STORAGE", &["CONFIG_CGROUPS"]),
-    ("map_type:BPF_MAP_TYPE_INODE_STORAGE", &["CONFIG_BPF_LSM"]),
-    ("map_type:BPF_MAP_TYPE_SK_STORAGE", &["CONFIG_NET"]),
-    ("map_type:BPF_MAP_TYPE_SOCKMAP", &["CONFIG_NET"]),
-    ("map_type:BPF_MAP_TYPE_SOCKHASH", &["CONFIG_NET"]),
-    ("map_type:BPF_MAP_TYPE_DEVMAP", &["CONFIG_NET"]),
-    ("map_type:BPF_MAP_TYPE_DEVMAP_HASH", &["CONFIG_NET"]),
-    ("map_type:BPF_MAP_TYPE_CPUMAP", &["CONFIG_NET"]),
-    ("map_type:BPF_MAP_TYPE_XSKMAP", &["CONFIG_XDP_SOCKETS"]),
-    (
-        "map_type:BPF_MAP_TYPE_REUSEPORT_SOCKARRAY",
-        &["CONFIG_INET"],
-    ),
-    (
-        "map_type:BPF_MAP_TYPE_PERF_EVENT_ARRAY",
-        &["CONFIG_PERF_EVENTS"],
-    ),
-    ("map_type:BPF_MAP_TYPE_STACK_TRACE", &["CONFIG_PERF_EVENTS"]),
-    (
-        "map_type:BPF_MAP_TYPE_STRUCT_OPS",
-        &["CONFIG_DEBUG_INFO_BTF"],
-    ),
-    ("fixture:cgroup", &["CONFIG_CGROUPS"]),
-    ("fixture:perf_event", &["CONFIG_PERF_EVENTS"]),
-    ("fixture:perf_event_inherit", &["CONFIG_PERF_EVENTS"]),
-    ("fixture:tcp", &["CONFIG_INET"]),
-    ("fixture:tcp_listen", &["CONFIG_INET"]),
-    ("fixture:tcp_unbound", &["CONFIG_INET"]),
-    ("fixture:tcp_reuseport", &["CONFIG_INET"]),
-    ("fixture:udp", &["CONFIG_INET"]),
-    ("fixture:udp_reuseport", &["CONFIG_INET"]),
-    ("fixture:xsk", &["CONFIG_XDP_SOCKETS"]),
-    ("fixture:xsk_unbound", &["CONFIG_XDP_SOCKETS"]),
-];
+use mapspec_spec::Claim;
 
 /// A kernel configuration: option -> value (`y`, `m`, a number, a string).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -105,38 +54,19 @@ impl KernelConfig {
     }
 
     /// The first requirement of `claim` whose option is compiled out, as a
-    /// skip reason naming the option.
-    pub fn missing_for(&self, spec: &MapSpec, claim: &Claim) -> Option<String> {
-        let mut keys = vec![format!("map_type:{}", spec.map_type)];
-        if claim.requires.vmlinux_btf {
-            keys.push("requires:vmlinux_btf".into());
-        }
-        if let Some(lsm) = &claim.requires.lsm {
-            keys.push(format!("requires:lsm:{lsm}"));
-        }
-        // A fixture use is a `Datum::Fd { fd: NAME }` (or id, cookie) in the
-        // program; the derived Debug form spells each one `: NAME }`.
-        let program = format!("{:?}", claim.program);
-        for f in mapspec_spec::names::FIXTURES {
-            if program.contains(&format!(": {f} }}")) {
-                keys.push(format!("fixture:{f}"));
-            }
-        }
-        keys.iter().find_map(|key| {
-            let (_, options) = NEEDS.iter().find(|(k, _)| k == key)?;
-            let off: Vec<&str> = options
-                .iter()
-                .copied()
-                .filter(|o| !self.enabled(o))
-                .collect();
-            (!off.is_empty()).then(|| {
-                format!(
-                    "the kernel is built without {} (/proc/config.gz), which {} needs",
-                    off.join(", "),
-                    key.replace(':', " ")
-                )
-            })
-        })
+    /// skip reason naming the option and what needs it.
+    pub fn missing_for(&self, claim: &Claim) -> Option<String> {
+        let needs = mapspec_spec::uses::kernel_options(claim);
+        let (_, what) = needs.iter().find(|(o, _)| !self.enabled(o))?;
+        let off: Vec<&str> = needs
+            .iter()
+            .filter(|(o, w)| w == what && !self.enabled(o))
+            .map(|(o, _)| *o)
+            .collect();
+        Some(format!(
+            "the kernel is built without {} (/proc/config.gz), which {what} needs",
+            off.join(", ")
+        ))
     }
 }
 
@@ -155,6 +85,7 @@ pub fn running() -> Option<&'static KernelConfig> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use mapspec_spec::MapSpec;
 
     fn spec(name: &str) -> MapSpec {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec/maps");
@@ -167,17 +98,40 @@ mod tests {
         let no_xsk = KernelConfig::parse("# CONFIG_XDP_SOCKETS is not set\nCONFIG_NET=y\n");
         let xsk = spec("xskmap");
         let claim = &xsk.claims()[0];
-        assert_eq!(full.missing_for(&xsk, claim), None);
-        let why = no_xsk.missing_for(&xsk, claim).expect("skipped");
+        assert_eq!(full.missing_for(claim), None);
+        let why = no_xsk.missing_for(claim).expect("skipped");
         assert!(why.contains("CONFIG_XDP_SOCKETS"), "{why}");
-        // A map type without a row needs nothing beyond the BPF syscall.
+        // A spec without `config` needs nothing beyond the BPF syscall.
         let hash = spec("hash");
         for c in hash.claims() {
-            assert_eq!(no_xsk.missing_for(&hash, &c), None, "{}", c.global_id);
+            assert_eq!(no_xsk.missing_for(&c), None, "{}", c.global_id);
         }
         let inode = spec("inode_storage");
-        let why = no_xsk.missing_for(&inode, &inode.claims()[0]).unwrap();
+        let why = no_xsk.missing_for(&inode.claims()[0]).unwrap();
         assert!(why.contains("CONFIG_BPF_LSM"), "{why}");
+    }
+
+    #[test]
+    fn a_fixture_s_option_skips_only_the_claims_that_use_the_fixture() {
+        let no_inet = KernelConfig::parse("CONFIG_NET=y\nCONFIG_CGROUPS=y\n");
+        let sockmap = spec("sockmap");
+        let claims = sockmap.claims();
+        let (with, without): (Vec<_>, Vec<_>) = claims.iter().partition(|c| {
+            mapspec_spec::uses::fixtures(&c.program)
+                .iter()
+                .any(|f| f.config().contains(&"CONFIG_INET"))
+        });
+        assert!(!with.is_empty() && !without.is_empty());
+        for c in with {
+            let why = no_inet.missing_for(c).expect("skipped");
+            assert!(
+                why.contains("CONFIG_INET") && why.contains("fixture"),
+                "{why}"
+            );
+        }
+        for c in without {
+            assert_eq!(no_inet.missing_for(c), None, "{}", c.global_id);
+        }
     }
 
     #[test]
@@ -192,23 +146,5 @@ mod tests {
         assert!(!c.enabled("CONFIG_XDP_SOCKETS"));
         assert_eq!(c.value("CONFIG_NR_CPUS"), Some("64"));
         assert!(KernelConfig::from_gzip(b"not gzip").is_err());
-    }
-
-    #[test]
-    fn every_key_of_the_table_names_a_known_map_type_fixture_or_requirement() {
-        let types: Vec<&str> = mapspec_spec::map_types::MAP_TYPES
-            .iter()
-            .map(|(t, _)| *t)
-            .collect();
-        for (key, options) in NEEDS {
-            assert!(!options.is_empty() && options.iter().all(|o| o.starts_with("CONFIG_")));
-            let ok = match key.split_once(':') {
-                Some(("map_type", t)) => types.contains(&t),
-                Some(("fixture", f)) => mapspec_spec::names::FIXTURES.contains(&f),
-                Some(("requires", r)) => r == "vmlinux_btf" || r.starts_with("lsm:"),
-                _ => false,
-            };
-            assert!(ok, "{key} names nothing the specs use");
-        }
     }
 }

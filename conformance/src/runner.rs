@@ -157,7 +157,7 @@ fn check_claim(
     // (CPUs, statistical budget) do not apply to it.
     if why.is_none() {
         if let Some(reason) = missing_requirement(&claim.requires, info, opts.quick)
-            .or_else(|| crate::kconfig::running()?.missing_for(spec, claim))
+            .or_else(|| crate::kconfig::running()?.missing_for(claim))
         {
             result.reason = Some(reason);
             return result;

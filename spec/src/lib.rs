@@ -1,6 +1,8 @@
 //! The mapspec spec model: one YAML file per eBPF map type, loaded,
-//! validated and compiled into checks. Nothing in this crate makes a
-//! syscall; the runner (conformance) and docgen both build on it.
+//! validated and compiled into checks. Only `read/` touches the file
+//! system (it reads spec and results files); everything else takes text
+//! and makes no syscall. The runner (conformance) and docgen both build
+//! on it.
 
 pub mod api;
 pub mod bounds;
@@ -19,6 +21,7 @@ pub mod read;
 pub mod results;
 pub mod schema;
 pub mod text;
+pub mod uses;
 pub mod version;
 pub mod wording;
 pub mod yaml;

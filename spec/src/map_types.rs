@@ -47,3 +47,30 @@ pub const MAP_TYPES: &[(&str, u32)] = &[
 pub fn map_type_value(name: &str) -> Option<u32> {
     MAP_TYPES.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
 }
+
+/// [`map_type_value`] at compile time, for constants; an unknown name does
+/// not compile.
+pub const fn value_of(name: &str) -> u32 {
+    let mut i = 0;
+    while i < MAP_TYPES.len() {
+        if eq(MAP_TYPES[i].0.as_bytes(), name.as_bytes()) {
+            return MAP_TYPES[i].1;
+        }
+        i += 1;
+    }
+    panic!("not a map type of the uapi table");
+}
+
+const fn eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}

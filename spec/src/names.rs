@@ -128,6 +128,51 @@ symbolic!(
 /// The names of [`Fixture`].
 pub const FIXTURES: &[&str] = Fixture::NAMES;
 
+impl Fixture {
+    /// The kernel options (built in or a module) the runner needs to make
+    /// this fixture: a kernel whose `/proc/config.gz` lacks one skips the
+    /// claims that use it, naming the option. Only dependencies that hold
+    /// on every kernel the specs cover.
+    pub fn config(self) -> &'static [&'static str] {
+        use Fixture::*;
+        // No catch-all: a new fixture has to say what it needs.
+        match self {
+            cgroup => &["CONFIG_CGROUPS"],
+            perf_event | perf_event_inherit => &["CONFIG_PERF_EVENTS"],
+            tcp | tcp_listen | tcp_unbound | tcp_reuseport | udp | udp_reuseport => {
+                &["CONFIG_INET"]
+            }
+            xsk | xsk_unbound => &["CONFIG_XDP_SOCKETS"],
+            prog | tc_prog | xdp_devmap_prog | xdp_cpumap_prog | map | pidfd | file => &[],
+        }
+    }
+}
+
+/// What the `map` fixture is: an array of one 4-byte element, whose fd and
+/// id map-in-map and `{id: map}` claims use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MapFixture {
+    pub type_value: u32,
+    pub key_size: u32,
+    pub value_size: u32,
+    pub max_entries: u32,
+}
+
+/// The `map` fixture's attributes.
+pub const MAP_FIXTURE: MapFixture = MapFixture {
+    type_value: crate::map_types::value_of("BPF_MAP_TYPE_ARRAY"),
+    key_size: 4,
+    value_size: 4,
+    max_entries: 1,
+};
+
+/// The kernel option `requires: {vmlinux_btf: true}` needs.
+pub const VMLINUX_BTF_CONFIG: &str = "CONFIG_DEBUG_INFO_BTF";
+
+/// The kernel option each `requires: {lsm: NAME}` needs, for the LSMs
+/// specs name.
+pub const LSM_CONFIG: &[(&str, &str)] = &[("bpf", "CONFIG_BPF_LSM")];
+
 /// Fixtures that have a kernel id (`{id: NAME}`).
 pub const ID_FIXTURES: &[&str] = &[
     "prog",

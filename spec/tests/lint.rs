@@ -187,3 +187,19 @@ fn mangled_specs_never_panic(#[case] seed: u64) {
         }
     }
 }
+
+#[test]
+fn a_kernel_option_must_be_spelt_as_config_spells_it() {
+    let src = HASH.replacen(
+        "\nbase:",
+        "\nrequires: {config: [CONFIG_NET, xdp_sockets]}\nbase:",
+        1,
+    );
+    one_at(
+        &lint(&src),
+        &src,
+        "xdp_sockets",
+        "kernel option `xdp_sockets` must look like `CONFIG_NAME`",
+    );
+    assert_eq!(lint(&src).len(), 1, "{:?}", lint(&src));
+}

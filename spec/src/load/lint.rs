@@ -19,6 +19,18 @@ fn is_kebab(s: &str) -> bool {
         && !s.ends_with('-')
 }
 
+/// A `requires: {config: [...]}` entry must be a kernel option's name as
+/// `.config` spells it, or it could never be found there.
+fn config_problem(o: &str) -> Option<String> {
+    let ok = o.strip_prefix("CONFIG_").is_some_and(|rest| {
+        !rest.is_empty()
+            && rest
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+    });
+    (!ok).then(|| format!("kernel option `{o}` must look like `CONFIG_NAME` (A-Z, 0-9, _)"))
+}
+
 /// Semantic checks the schema cannot express.
 pub(super) fn validate(spec: &MapSpec, ctx: &mut Ctx) {
     check_identity(spec, ctx);
@@ -35,6 +47,11 @@ pub(super) fn validate(spec: &MapSpec, ctx: &mut Ctx) {
             &[key("page")],
             format!("page `{}` must look like `map_<name>`", spec.page),
         );
+    }
+    for (j, o) in spec.requires.config.iter().enumerate() {
+        if let Some(m) = config_problem(o) {
+            ctx.at(&[key("requires"), key("config"), Seg::Index(j)], m);
+        }
     }
     if spec.since < FIRST_BPF {
         ctx.at(
@@ -75,6 +92,13 @@ pub(super) fn validate(spec: &MapSpec, ctx: &mut Ctx) {
             p.push(key(f));
             p
         };
+        for (j, o) in meta.requires.config.iter().enumerate() {
+            if let Some(m) = config_problem(o) {
+                let mut p = at("requires");
+                p.extend([key("config"), Seg::Index(j)]);
+                ctx.at(&p, m);
+            }
+        }
         if !is_kebab(&meta.id) {
             ctx.at(
                 &at("id"),

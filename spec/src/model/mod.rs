@@ -239,6 +239,13 @@ pub struct Requires {
     /// LSMs run is boot configuration (`lsm=`), not kernel version.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lsm: Option<String>,
+    /// Kernel options (`CONFIG_*`, built in or a module) the check needs
+    /// beyond those its other requirements and fixtures imply
+    /// ([`Requires::config_options`]); a kernel whose `/proc/config.gz`
+    /// lacks one skips the check, naming the option. List only what holds
+    /// on every kernel the spec covers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub config: Vec<String>,
 }
 
 impl Requires {
@@ -255,6 +262,38 @@ impl Requires {
             vmlinux_btf: self.vmlinux_btf || other.vmlinux_btf,
             statistical: self.statistical || other.statistical,
             lsm: other.lsm.clone().or_else(|| self.lsm.clone()),
+            config: union(&self.config, &other.config),
         }
     }
+
+    /// Every kernel option the check needs, each with what needs it: its
+    /// own `config`, then what `vmlinux_btf` and `lsm` imply
+    /// ([`crate::names::VMLINUX_BTF_CONFIG`], [`crate::names::LSM_CONFIG`]).
+    /// Fixtures add theirs ([`crate::names::Fixture::config`]).
+    pub fn config_options(&self) -> Vec<(&str, String)> {
+        let mut out: Vec<(&str, String)> = self
+            .config
+            .iter()
+            .map(|o| (o.as_str(), "the check".to_string()))
+            .collect();
+        if self.vmlinux_btf {
+            out.push((crate::names::VMLINUX_BTF_CONFIG, "vmlinux BTF".into()));
+        }
+        if let Some(lsm) = &self.lsm {
+            for (_, o) in crate::names::LSM_CONFIG.iter().filter(|(l, _)| l == lsm) {
+                out.push((o, format!("the {lsm} LSM")));
+            }
+        }
+        out
+    }
+}
+
+fn union(a: &[String], b: &[String]) -> Vec<String> {
+    let mut out = a.to_vec();
+    for x in b {
+        if !out.contains(x) {
+            out.push(x.clone());
+        }
+    }
+    out
 }
