@@ -15,7 +15,7 @@ use crate::{fetch, protocol, pvh, MatrixError};
 
 /// What every boot of one matrix run shares.
 pub(crate) struct Shared<'a> {
-    pub opts: &'a crate::matrix::Options,
+    pub opts: &'a crate::options::Options,
     pub accel: Accel,
     pub cache: &'a Path,
     pub initrd: &'a Path,

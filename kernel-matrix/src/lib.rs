@@ -8,6 +8,7 @@
 //! Guest side: [`guest::main_as_init`], called by `mapspec matrix __guest`.
 
 pub mod accel;
+pub mod boot_setup;
 pub mod cache_lock;
 pub mod compare;
 pub mod config;
@@ -22,6 +23,7 @@ pub mod kernel_boot;
 pub mod local_image;
 pub mod matrix;
 pub mod mirror;
+pub mod options;
 pub mod protocol;
 pub mod pvh;
 pub mod qemu;

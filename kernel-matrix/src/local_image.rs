@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use mapspec_spec::results::{LocalImage, RunReport};
 
 use crate::qemu::{self, Accel, Boot};
-use crate::{accel, compare, config, elf, fetch, initramfs, pvh, MatrixError};
+use crate::{accel, boot_setup, compare, config, elf, fetch, initramfs, pvh, MatrixError};
 
 pub struct LocalOptions {
     pub images: Vec<PathBuf>,
@@ -163,32 +163,11 @@ pub fn run_until(opts: &LocalOptions, stop: &AtomicUsize) -> Result<Vec<LocalRes
         Some(c) => c.clone(),
         None => config::cache_dir()?,
     };
-    let tmp = tempfile::Builder::new()
-        .prefix("mapspec-matrix-")
-        .tempdir()
-        .map_err(|source| MatrixError::Io {
-            what: "create a temporary directory in",
-            path: std::env::temp_dir(),
-            source,
-        })?;
-    let initrd = tmp.path().join("initramfs.cpio.gz");
-    let (accel, archive) = std::thread::scope(|s| {
-        let probe = s.spawn(|| accel::resolve(opts.accel, &opts.qemu, stop));
-        let archive = initramfs::build(&opts.runner, &specs);
-        let accel = probe.join().unwrap_or(Ok((Accel::Tcg, None)));
-        (accel, archive)
-    });
-    let (accel, why) = accel?;
-    if let Some(why) = why {
+    let prepared = boot_setup::prepare_boot(&opts.runner, &specs, opts.accel, &opts.qemu, stop)?;
+    let (accel, initrd) = (prepared.accel, &prepared.initrd);
+    if let Some(why) = &prepared.why {
         eprintln!("accel: {}, since {why}", accel.as_str());
     }
-    mapspec_safefs::write_io(&initrd, &archive?, Default::default()).map_err(|source| {
-        MatrixError::Io {
-            what: "write",
-            path: initrd.clone(),
-            source,
-        }
-    })?;
     let mut out = Vec::new();
     for (i, image) in opts.images.iter().enumerate() {
         if let s @ 1.. = stop.load(Ordering::Relaxed) {
@@ -198,7 +177,7 @@ pub fn run_until(opts: &LocalOptions, stop: &AtomicUsize) -> Result<Vec<LocalRes
         let workdir = cache
             .join("runs")
             .join(format!("local-{i}-{}", std::process::id()));
-        let outcome = one_image(opts, accel, &cache, &initrd, image, &workdir, stop);
+        let outcome = one_image(opts, accel, &cache, initrd, image, &workdir, stop);
         if let Err(MatrixError::Interrupted { signal }) = outcome {
             let _ = std::fs::remove_dir_all(&workdir);
             return Err(MatrixError::Interrupted { signal });

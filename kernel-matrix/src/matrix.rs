@@ -11,31 +11,11 @@ use std::time::{Duration, Instant};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use mapspec_spec::results::RunReport;
 
-use crate::config::{self, KernelSpec, KernelsFile, LockEntry, LockFile, Shard};
+use crate::config::{self, KernelSpec, KernelsFile, LockEntry, LockFile};
 use crate::kernel_boot::{one_kernel, short, PanicEvidence, Shared};
-use crate::{accel, compare, elf, fetch, initramfs, qemu, MatrixError};
+use crate::{boot_setup, compare, elf, fetch, initramfs, qemu, MatrixError};
 
-pub struct Options {
-    pub kernels_file: PathBuf,
-    pub only: Vec<String>,
-    pub jobs: usize,
-    pub out_dir: PathBuf,
-    pub check: bool,
-    pub shard: Option<Shard>,
-    pub update_lock: bool,
-    pub timeout: Duration,
-    pub runner: PathBuf,
-    pub specs_dir: PathBuf,
-    /// `--accel`: auto probes KVM and falls back to TCG.
-    pub accel: accel::Choice,
-    pub qemu: String,
-    /// Defaults to `config::cache_dir()`.
-    pub cache: Option<PathBuf>,
-    /// `--mirror`; else kernels.yaml's, else the machine's apt sources.
-    pub mirror: crate::mirror::MirrorOverride,
-    pub memory_mb: u32,
-    pub smp: u32,
-}
+pub use crate::options::Options;
 
 /// The lock file that goes with a kernels file: `kernels.yaml` -> `kernels.lock`.
 pub fn lock_path(kernels_file: &Path) -> PathBuf {
@@ -168,34 +148,11 @@ pub fn run_until(opts: &Options, stop: &AtomicUsize) -> Result<Outcome, MatrixEr
         }
     }
 
-    let tmp = tempfile::Builder::new()
-        .prefix("mapspec-matrix-")
-        .tempdir()
-        .map_err(|source| MatrixError::Io {
-            what: "create a temporary directory in",
-            path: std::env::temp_dir(),
-            source,
-        })?;
-    let initrd = tmp.path().join("initramfs.cpio.gz");
-    // The KVM probe (a few seconds at most) overlaps packing the initramfs.
-    let (accel, archive) = std::thread::scope(|s| {
-        let probe = s.spawn(|| accel::resolve(opts.accel, &opts.qemu, stop));
-        let archive = initramfs::build(&opts.runner, &specs);
-        let accel = probe.join().unwrap_or(Ok((qemu::Accel::Tcg, None)));
-        (accel, archive)
-    });
-    let (accel, why) = accel?;
-    let archive = archive?;
-    if let Some(why) = why {
+    let prepared = boot_setup::prepare_boot(&opts.runner, &specs, opts.accel, &opts.qemu, stop)?;
+    let (accel, initrd) = (prepared.accel, &prepared.initrd);
+    if let Some(why) = &prepared.why {
         note(format!("accel: {}, since {why}", accel.as_str()));
     }
-    mapspec_safefs::write_io(&initrd, &archive, Default::default()).map_err(|source| {
-        MatrixError::Io {
-            what: "write",
-            path: initrd.clone(),
-            source,
-        }
-    })?;
 
     let bars: Vec<ProgressBar> = work
         .iter()
@@ -219,7 +176,7 @@ pub fn run_until(opts: &Options, stop: &AtomicUsize) -> Result<Outcome, MatrixEr
         accel,
         stop,
         cache: &cache,
-        initrd: &initrd,
+        initrd,
         apt_lock: &apt_lock,
         mirror: &mirror,
     };
@@ -288,7 +245,7 @@ pub fn run_until(opts: &Options, stop: &AtomicUsize) -> Result<Outcome, MatrixEr
         .flatten()
         .collect();
     // Interrupted: the boots have killed their qemu and removed their run
-    // directories; `tmp` goes when this returns. Nothing is written.
+    // directories; `prepared.tmp` goes when this returns. Nothing is written.
     if let s @ 1.. = stop.load(Ordering::Relaxed) {
         return Err(MatrixError::Interrupted { signal: s as i32 });
     }

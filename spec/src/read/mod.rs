@@ -1,6 +1,10 @@
-//! Reading spec files from disk, bounded: only regular files, only up to
-//! [`yaml::LIMITS`]`.bytes`. A FIFO named `x.yaml` would otherwise block
-//! `lint` forever, and a device or a huge file would be read into memory.
+//! The spec crate's only file reading: spec files here, results files in
+//! `results.rs`; everything else in the crate takes text. Bounded: only
+//! regular files, only up to [`yaml::LIMITS`]`.bytes`. A FIFO named
+//! `x.yaml` would otherwise block `lint` forever, and a device or a huge
+//! file would be read into memory.
+
+mod results;
 
 use crate::load::{load_str, Diagnostic, LoadError};
 use crate::model::MapSpec;

@@ -1,0 +1,207 @@
+//! The workspace's structure, kept by reading the source: file sizes, no
+//! import cycle between the modules of a crate, no map type named where
+//! the specs should say it, and the spec crate's file reading in one place.
+
+mod structure {
+    pub mod modules;
+    pub mod source;
+}
+
+use structure::modules::{cycles, show, Crate};
+use structure::source::{code, crates, line_of, rel, root, rust_files};
+
+#[test]
+fn no_rust_file_in_a_crate_s_src_is_over_600_lines() {
+    let mut big = Vec::new();
+    for (_, src) in crates() {
+        for f in rust_files(&src) {
+            let n = std::fs::read_to_string(&f).unwrap().lines().count();
+            if n > 600 {
+                big.push(format!("{}: {n} lines", rel(&f)));
+            }
+        }
+    }
+    assert!(big.is_empty(), "split these files:\n{}", big.join("\n"));
+}
+
+/// Cycles that existed when this test was written, each to be broken by
+/// the owner of its modules: (crate, the cycle as printed). The test fails
+/// on any other cycle, and on an entry here that no longer exists, so the
+/// list only shrinks.
+const KNOWN_CYCLES: &[(&str, &str)] = &[
+    // Step (model) holds the prog step types, and prog's steps hold Datum.
+    ("spec", "crate::prog -> crate::model -> crate::prog"),
+    // ByIdOp::step builds its step with claim::command_step.
+    ("spec", "crate::claim -> crate::model -> crate::claim"),
+    // The DocModel holds what page, usage and overview compute, and they
+    // read it.
+    (
+        "docgen",
+        "crate::kernel_side -> crate::page -> crate::model -> crate::overview -> crate::kernel_side",
+    ),
+    ("docgen", "crate::usage -> crate::model -> crate::usage"),
+    // matrix_image reports through cmd_matrix::run_error.
+    ("cli", "crate::cmd_matrix -> crate::matrix_image -> crate::cmd_matrix"),
+];
+
+#[test]
+fn no_import_cycle_between_the_modules_of_a_crate() {
+    let mut found = Vec::new();
+    let mut known_seen = Vec::new();
+    for (name, src) in crates() {
+        let c = Crate::read(&src);
+        let edges = c.top_level_edges();
+        for cycle in cycles(&edges) {
+            let printed = format!(
+                "{} -> {}",
+                cycle.iter().map(show).collect::<Vec<_>>().join(" -> "),
+                show(&cycle[0])
+            );
+            if KNOWN_CYCLES.contains(&(name.as_str(), printed.as_str())) {
+                known_seen.push((name.clone(), printed));
+                continue;
+            }
+            let mut lines = vec![format!(
+                "{name}: {} -> {}",
+                cycle.iter().map(show).collect::<Vec<_>>().join(" -> "),
+                show(&cycle[0])
+            )];
+            for (k, m) in cycle.iter().enumerate() {
+                let next = &cycle[(k + 1) % cycle.len()];
+                if let Some(e) = edges[m].iter().find(|e| &e.to == next) {
+                    lines.push(format!(
+                        "  {}:{}: {} uses {}",
+                        e.file,
+                        e.line,
+                        show(m),
+                        show(next)
+                    ));
+                }
+            }
+            found.push(lines.join("\n"));
+        }
+    }
+    assert!(found.is_empty(), "import cycles:\n{}", found.join("\n"));
+    for (c, cycle) in KNOWN_CYCLES {
+        assert!(
+            known_seen.iter().any(|(n, p)| n == c && p == cycle),
+            "{c}: `{cycle}` is gone: remove it from KNOWN_CYCLES"
+        );
+    }
+}
+
+#[test]
+fn the_cycle_finder_finds_a_cycle_through_super_and_a_re_export() {
+    // The finder must be able to fail: a planted crate with a cycle
+    // a -> b -> a (b reaches a's item through the parent's re-export).
+    let dir = std::env::temp_dir().join(format!("mapspec-structure-{}", std::process::id()));
+    let src = dir.join("src");
+    std::fs::create_dir_all(src.join("a")).unwrap();
+    std::fs::write(
+        src.join("lib.rs"),
+        "mod a;\nmod b;\npub use a::Thing;\nfn main() { a::f(); }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        src.join("a/mod.rs"),
+        "pub struct Thing;\nfn f() { crate::b::g(); }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        src.join("b.rs"),
+        "// use crate::c;\nuse crate::Thing;\npub fn g() {}\n#[cfg(test)]\nmod tests { use super::super::a; }\n",
+    )
+    .unwrap();
+    let edges = Crate::read(&src).edges();
+    let _ = std::fs::remove_dir_all(&dir);
+    let found = cycles(&edges);
+    let names: Vec<Vec<String>> = found.iter().map(|c| c.iter().map(show).collect()).collect();
+    assert_eq!(
+        names,
+        vec![vec!["crate::a".to_string(), "crate::b".to_string()]]
+    );
+}
+
+/// Lines of `code` (comments, literals and tests blanked) containing `word`.
+fn uses_of(word: &str, dirs: &[&str], allowed: &[&str]) -> Vec<String> {
+    let mut bad = Vec::new();
+    for dir in dirs {
+        for f in rust_files(&root().join(dir)) {
+            let r = rel(&f);
+            if allowed.iter().any(|a| r.starts_with(a)) {
+                continue;
+            }
+            let text = code(&std::fs::read_to_string(&f).unwrap());
+            for (at, _) in text.match_indices(word) {
+                let line = line_of(&text, at);
+                bad.push(format!("{r}:{line}"));
+            }
+        }
+    }
+    bad
+}
+
+#[test]
+fn no_map_type_is_named_in_docgen_or_conformance_source() {
+    // Per-type facts live in the specs: docgen and the runner act on what
+    // a spec says (`api:`, `runner:`, `requires: {config: ...}`), never on
+    // which type it is. Map type names in string literals count too.
+    let mut bad = Vec::new();
+    for dir in ["docgen/src", "conformance/src"] {
+        for f in rust_files(&root().join(dir)) {
+            let src = std::fs::read_to_string(&f).unwrap();
+            let blanked = code(&src);
+            // `code` blanks literals; look for the name in the original
+            // text, but only where `code` kept the code around it (not in
+            // a comment or a test).
+            for (at, _) in src.match_indices("BPF_MAP_TYPE_") {
+                let line = line_of(&src, at);
+                let kept = blanked.lines().nth(line - 1).unwrap_or("");
+                let orig = src.lines().nth(line - 1).unwrap_or("");
+                let comment = orig.trim_start().starts_with("//");
+                if !comment && !kept.trim().is_empty() {
+                    bad.push(format!("{}:{line}: {}", rel(&f), orig.trim()));
+                }
+            }
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "map types named in Rust:\n{}",
+        bad.join("\n")
+    );
+}
+
+#[test]
+fn only_spec_read_touches_the_file_system_in_the_spec_crate() {
+    // Parsing and lint take text; `spec/src/read/` reads spec and results
+    // files, and nothing else in the crate makes a syscall.
+    let mut bad = Vec::new();
+    for word in [
+        "std::fs",
+        "fs::",
+        "File::",
+        "OpenOptions",
+        "read_dir",
+        ".metadata(",
+        ".is_dir(",
+        ".is_file(",
+        ".exists(",
+        "canonicalize",
+        "std::env",
+        "std::process",
+        "std::time",
+        "std::net",
+        "std::thread",
+        "libc::",
+    ] {
+        for at in uses_of(word, &["spec/src"], &["spec/src/read/"]) {
+            bad.push(format!("{at}: `{word}`"));
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "I/O outside spec/src/read/:\n{}",
+        bad.join("\n")
+    );
+}
