@@ -7,7 +7,7 @@ mod structure {
     pub mod source;
 }
 
-use structure::modules::{cycles, show, Crate};
+use structure::modules::{show, tangles, Crate};
 use structure::source::{code, crates, line_of, rel, root, rust_files};
 
 #[test]
@@ -24,24 +24,23 @@ fn no_rust_file_in_a_crate_s_src_is_over_600_lines() {
     assert!(big.is_empty(), "split these files:\n{}", big.join("\n"));
 }
 
-/// Cycles that existed when this test was written, each to be broken by
-/// the owner of its modules: (crate, the cycle as printed). The test fails
-/// on any other cycle, and on an entry here that no longer exists, so the
-/// list only shrinks.
-const KNOWN_CYCLES: &[(&str, &str)] = &[
-    // Step (model) holds the prog step types, and prog's steps hold Datum.
-    ("spec", "crate::prog -> crate::model -> crate::prog"),
+/// Modules that already reached each other when this test was written,
+/// each group to be untangled by the owner of its modules: (crate, the
+/// top-level modules). A cycle is allowed only inside one group; the test
+/// fails on any other, and on a group whose modules no longer form a
+/// cycle, so the list only shrinks.
+const KNOWN_TANGLES: &[(&str, &[&str])] = &[
+    // Step (model) holds the prog step types, and prog's steps hold Datum;
     // ByIdOp::step builds its step with claim::command_step.
-    ("spec", "crate::claim -> crate::model -> crate::claim"),
+    ("spec", &["claim", "model", "prog"]),
     // The DocModel holds what page, usage and overview compute, and they
     // read it.
     (
         "docgen",
-        "crate::kernel_side -> crate::page -> crate::model -> crate::overview -> crate::kernel_side",
+        &["kernel_side", "model", "overview", "page", "usage"],
     ),
-    ("docgen", "crate::usage -> crate::model -> crate::usage"),
     // matrix_image reports through cmd_matrix::run_error.
-    ("cli", "crate::cmd_matrix -> crate::matrix_image -> crate::cmd_matrix"),
+    ("cli", &["cmd_matrix", "matrix_image"]),
 ];
 
 #[test]
@@ -49,32 +48,28 @@ fn no_import_cycle_between_the_modules_of_a_crate() {
     let mut found = Vec::new();
     let mut known_seen = Vec::new();
     for (name, src) in crates() {
-        let c = Crate::read(&src);
-        let edges = c.top_level_edges();
-        for cycle in cycles(&edges) {
-            let printed = format!(
-                "{} -> {}",
-                cycle.iter().map(show).collect::<Vec<_>>().join(" -> "),
-                show(&cycle[0])
-            );
-            if KNOWN_CYCLES.contains(&(name.as_str(), printed.as_str())) {
-                known_seen.push((name.clone(), printed));
+        let edges = Crate::read(&src).top_level_edges();
+        for tangle in tangles(&edges) {
+            let names: Vec<&str> = tangle.iter().map(|m| m[0].as_str()).collect();
+            let known = KNOWN_TANGLES
+                .iter()
+                .position(|(c, group)| *c == name && names.iter().all(|n| group.contains(n)));
+            if let Some(k) = known {
+                known_seen.push(k);
                 continue;
             }
             let mut lines = vec![format!(
-                "{name}: {} -> {}",
-                cycle.iter().map(show).collect::<Vec<_>>().join(" -> "),
-                show(&cycle[0])
+                "{name}: {} reach each other:",
+                tangle.iter().map(show).collect::<Vec<_>>().join(", ")
             )];
-            for (k, m) in cycle.iter().enumerate() {
-                let next = &cycle[(k + 1) % cycle.len()];
-                if let Some(e) = edges[m].iter().find(|e| &e.to == next) {
+            for m in &tangle {
+                for e in edges[m].iter().filter(|e| tangle.contains(&e.to)) {
                     lines.push(format!(
                         "  {}:{}: {} uses {}",
                         e.file,
                         e.line,
                         show(m),
-                        show(next)
+                        show(&e.to)
                     ));
                 }
             }
@@ -82,10 +77,10 @@ fn no_import_cycle_between_the_modules_of_a_crate() {
         }
     }
     assert!(found.is_empty(), "import cycles:\n{}", found.join("\n"));
-    for (c, cycle) in KNOWN_CYCLES {
+    for (k, (c, group)) in KNOWN_TANGLES.iter().enumerate() {
         assert!(
-            known_seen.iter().any(|(n, p)| n == c && p == cycle),
-            "{c}: `{cycle}` is gone: remove it from KNOWN_CYCLES"
+            known_seen.contains(&k),
+            "{c}: {group:?} no longer reach each other: remove them from KNOWN_TANGLES"
         );
     }
 }
@@ -112,14 +107,20 @@ fn the_cycle_finder_finds_a_cycle_through_super_and_a_re_export() {
         "// use crate::c;\nuse crate::Thing;\npub fn g() {}\n#[cfg(test)]\nmod tests { use super::super::a; }\n",
     )
     .unwrap();
-    let edges = Crate::read(&src).edges();
+    let with_cycle = tangles(&Crate::read(&src).top_level_edges());
+    // The same crate without b's use of the item: no cycle.
+    std::fs::write(src.join("b.rs"), "pub fn g() {}\n").unwrap();
+    let without = tangles(&Crate::read(&src).top_level_edges());
     let _ = std::fs::remove_dir_all(&dir);
-    let found = cycles(&edges);
-    let names: Vec<Vec<String>> = found.iter().map(|c| c.iter().map(show).collect()).collect();
+    let names: Vec<Vec<String>> = with_cycle
+        .iter()
+        .map(|c| c.iter().map(show).collect())
+        .collect();
     assert_eq!(
         names,
         vec![vec!["crate::a".to_string(), "crate::b".to_string()]]
     );
+    assert!(without.is_empty(), "{without:?}");
 }
 
 /// Lines of `code` (comments, literals and tests blanked) containing `word`.

@@ -8,6 +8,7 @@ pub mod api;
 pub mod bounds;
 pub mod bundle;
 pub mod claim;
+pub mod diagnostic;
 pub mod evidence;
 pub mod load;
 pub mod map_types;
@@ -27,7 +28,8 @@ pub mod wording;
 pub mod yaml;
 
 pub use claim::{Claim, ClaimKind, Plan, Program};
-pub use load::{load_str, Diagnostic, LoadError};
+pub use diagnostic::{Diagnostic, LoadError};
+pub use load::load_str;
 pub use model::*;
 pub use names::{Capability, ElemFlag, Errno, MapFlag, Outcome};
 pub use prog::{Example, ProgLoadOp, ProgRaceOp, ProgRunOp, ProgTornOp};

@@ -368,59 +368,38 @@ fn inline_paths(text: &str) -> Vec<(Vec<String>, usize)> {
     out
 }
 
-/// Each cycle of the graph (a strongly connected component of more than
-/// one module), as its modules in order along the cycle.
-pub fn cycles(edges: &BTreeMap<Module, Vec<Edge>>) -> Vec<Vec<Module>> {
+/// The strongly connected components of more than one module: the
+/// modules that reach each other, around one cycle or several.
+pub fn tangles(edges: &BTreeMap<Module, Vec<Edge>>) -> Vec<BTreeSet<Module>> {
     let nodes: BTreeSet<&Module> = edges
         .keys()
         .chain(edges.values().flatten().map(|e| &e.to))
         .collect();
-    let succ = |m: &Module| -> Vec<&Module> {
-        let mut v: Vec<&Module> = edges
-            .get(m)
-            .map(|es| es.iter().map(|e| &e.to).collect())
-            .unwrap_or_default();
-        v.sort();
-        v.dedup();
-        v
+    let reach = |from: &Module| -> BTreeSet<Module> {
+        let mut seen = BTreeSet::new();
+        let mut stack = vec![from.clone()];
+        while let Some(m) = stack.pop() {
+            for e in edges.get(&m).into_iter().flatten() {
+                if seen.insert(e.to.clone()) {
+                    stack.push(e.to.clone());
+                }
+            }
+        }
+        seen
     };
-    let mut out = Vec::new();
-    let mut done: BTreeSet<&Module> = BTreeSet::new();
-    for start in nodes {
-        if done.contains(start) {
+    let reaches: BTreeMap<&Module, BTreeSet<Module>> =
+        nodes.iter().map(|m| (*m, reach(m))).collect();
+    let mut out: Vec<BTreeSet<Module>> = Vec::new();
+    for m in &nodes {
+        if !reaches[m].contains(*m) || out.iter().any(|c| c.contains(*m)) {
             continue;
         }
-        // The shortest way back to `start`, breadth first.
-        let mut prev: BTreeMap<&Module, &Module> = BTreeMap::new();
-        let mut queue = std::collections::VecDeque::from([start]);
-        let mut found = None;
-        while let Some(m) = queue.pop_front() {
-            for n in succ(m) {
-                if n == start {
-                    found = Some(m);
-                    break;
-                }
-                if !prev.contains_key(n) {
-                    prev.insert(n, m);
-                    queue.push_back(n);
-                }
-            }
-            if found.is_some() {
-                break;
-            }
-        }
-        if let Some(mut last) = found {
-            let mut cycle = vec![last.clone()];
-            while last != start {
-                last = prev[last];
-                cycle.push(last.clone());
-            }
-            cycle.reverse();
-            for m in &cycle {
-                done.insert(edges.keys().find(|k| *k == m).unwrap_or(start));
-            }
-            out.push(cycle);
-        }
+        let comp: BTreeSet<Module> = nodes
+            .iter()
+            .filter(|n| reaches[m].contains(**n) && reaches[**n].contains(*m))
+            .map(|n| (*n).clone())
+            .collect();
+        out.push(comp);
     }
     out
 }

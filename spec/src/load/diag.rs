@@ -1,44 +1,10 @@
-//! What a problem in a spec looks like (`Diagnostic`, `LoadError`) and the
-//! collector the load passes share, which turns a YAML path into a
-//! `file:line:column`.
+//! The collector the load passes share, which turns a YAML path into a
+//! `file:line:column` [`Diagnostic`].
 
+use crate::diagnostic::Diagnostic;
 use crate::names::did_you_mean;
 use crate::yaml::{self, Positions, Seg};
-use std::fmt;
-use std::path::{Path, PathBuf};
-
-/// One problem in one spec file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Diagnostic {
-    pub file: PathBuf,
-    pub line: usize,
-    pub column: usize,
-    pub message: String,
-}
-
-impl fmt::Display for Diagnostic {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}:{}:{}: {}",
-            self.file.display(),
-            self.line,
-            self.column,
-            self.message
-        )
-    }
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum LoadError {
-    #[error("cannot read {path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("{count} problem(s) in the specs", count = diagnostics.len())]
-    Invalid { diagnostics: Vec<Diagnostic> },
-}
+use std::path::Path;
 
 pub(super) fn key(s: &str) -> Seg {
     Seg::Key(s.to_string())

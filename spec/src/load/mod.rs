@@ -11,7 +11,7 @@ use crate::yaml::{self, Document, Seg};
 use diag::{key, Ctx};
 use std::path::Path;
 
-pub use diag::{Diagnostic, LoadError};
+pub use crate::diagnostic::{Diagnostic, LoadError};
 
 const LIST_FIELDS: [&str; 4] = ["create", "commands", "update_flags", "scenarios"];
 

@@ -6,7 +6,8 @@
 
 mod results;
 
-use crate::load::{load_str, Diagnostic, LoadError};
+use crate::diagnostic::{Diagnostic, LoadError};
+use crate::load::load_str;
 use crate::model::MapSpec;
 use crate::yaml;
 use std::collections::BTreeMap;
