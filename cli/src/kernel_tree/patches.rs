@@ -292,18 +292,22 @@ fn message(changes: &[&Change], ctx: &SeriesInfo) -> String {
     }
     if changes.iter().any(|c| page(c) && c.new.is_some()) {
         body.push(format!(
-            "Each statement on the pages is either backed by a check that runs the \
-             operation through bpf(2) and fails if the statement is false, or marked as \
-             an explanation (mechanism, advice, history). The checks were run on Linux \
-             {}, stock Debian kernels booted in QEMU.",
+            "Each statement on the page is asserted by a check that runs the \
+             operation through bpf(2) and fails if the statement is false, observed \
+             by a counting check, or marked as an explanation (mechanism, advice, \
+             history). The checks were run on Linux {}.",
             if ctx.kernels.is_empty() {
-                "(none recorded)".to_string()
+                "(no kernel recorded)".to_string()
             } else {
                 list(&ctx.kernels)
             }
         ));
     }
-    body.push("checkpatch.pl --strict reports no errors or warnings on this patch.".into());
+    body.push(
+        "scripts/checkpatch.pl --strict finds nothing in this patch but, for added or \
+         removed files, the question whether MAINTAINERS needs updating."
+            .into(),
+    );
     format!("bpf, docs: {subject}\n\n{}\n", wrap(&body.join("\n\n")))
 }
 
