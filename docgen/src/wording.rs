@@ -145,7 +145,7 @@ pub fn release(v: mapspec_spec::KernelVersion) -> String {
 /// `status` of each result (never from evidence strings).
 #[derive(Debug, Clone, Default)]
 pub struct Marks {
-    /// `since 5.14, ENOTSUPP before (seen on 5.10)`: when the behaviour
+    /// `ENOTSUPP before 5.14, seen on 5.10`: when the behaviour
     /// started or stopped. With "seen on", the results bracket the version
     /// (that kernel showed the older outcome, a newer one the claim);
     /// without, it comes from the kernel source, as the page says once.
@@ -209,28 +209,26 @@ impl Results {
         let meta = &claim.meta;
         let mut parts = Vec::new();
         if let Some(s) = &meta.since {
-            let before = meta
-                .before
-                .map(|b| format!(", {} before", outcome(b)))
-                .unwrap_or_default();
             let bracket = before_on.filter(|b| written.iter().any(|w| w > b));
             let prov = match bracket {
-                Some(k) => format!(" (seen on {})", short_names(&[k])),
+                Some(k) => format!(", seen on {}", short_names(&[k])),
                 None => String::new(),
             };
-            parts.push(format!("since {}{before}{prov}", s.describe()));
+            parts.push(match meta.before {
+                Some(b) => format!("{} before {}{prov}", outcome(b), s.describe()),
+                None => format!("since {}{prov}", s.describe()),
+            });
         }
         if let Some(u) = meta.until {
-            let after = meta
-                .after
-                .map(|a| format!(", {} from then on", outcome(a)))
-                .unwrap_or_default();
             let bracket = after_on.filter(|a| written.iter().any(|w| w < a));
             let prov = match bracket {
-                Some(k) => format!(" (seen on {})", short_names(&[k])),
+                Some(k) => format!(", seen on {}", short_names(&[k])),
                 None => String::new(),
             };
-            parts.push(format!("until {u}{after}{prov}"));
+            parts.push(match meta.after {
+                Some(a) => format!("{} from {u} on{prov}", outcome(a)),
+                None => format!("until {u}{prov}"),
+            });
         }
         if !parts.is_empty() {
             m.version = Some(parts.join("; "));

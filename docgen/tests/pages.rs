@@ -50,7 +50,7 @@ fn fixture_page_marks_only_where_kernels_differ() {
     assert!(page.contains("``EEXIST`` differs on 5.10"), "{page}");
     // A refusal check on 5.10 and the claim on 6.12 bracket the version.
     assert!(
-        page.contains("since 5.14, ``ENOTSUPP`` before (seen on 5.10)"),
+        page.contains("``ENOTSUPP`` before 5.14, seen on 5.10"),
         "{page}"
     );
     // Cells that agree on every kernel carry no mark, and no claim is

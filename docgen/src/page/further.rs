@@ -83,10 +83,15 @@ pub(crate) fn scenarios(docs: &[&SpecDoc], st: &mut Statements) -> Result<Option
             let mut sentence = claim::text(d.file, cd, &mut st.targets)?;
             let marks = claim::marks(cd);
             if !marks.is_empty() {
-                let m = marks.join("; ");
-                let mut c = m.chars();
-                let first = c.next().map(|f| f.to_uppercase().collect::<String>());
-                sentence.push_str(&format!(" {}{}.", first.unwrap_or_default(), c.as_str()));
+                // "... fails with EPERM (EBUSY before 6.12)."
+                let stop = sentence.ends_with('.');
+                if stop {
+                    sentence.pop();
+                }
+                sentence.push_str(&format!(" ({})", marks.join("; ")));
+                if stop {
+                    sentence.push('.');
+                }
             }
             let id = cd.claim.global_id.clone();
             match items.iter_mut().find(|(s, _, _)| *s == sentence) {
