@@ -12,12 +12,14 @@
  */
 #include "mapspec.h"
 
-#define MAPSPEC_MAP_TYPE_ARENA 33 /* newer than Debian's <linux/bpf.h> */
-#define MAPSPEC_NUMA_NO_NODE (-1)
+/* Newer than Debian's <linux/bpf.h>: defined after it, the name cannot
+ * clash with the enum of a newer header. */
+#define BPF_MAP_TYPE_ARENA 33
+#define NUMA_NO_NODE (-1)
 
 // mapspec:example:begin arena-alloc
 struct {
-	__uint(type, MAPSPEC_MAP_TYPE_ARENA);
+	__uint(type, BPF_MAP_TYPE_ARENA);
 	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, 1); /* pages */
 } target SEC(".maps");
@@ -26,37 +28,43 @@ extern void *bpf_arena_alloc_pages(void *map, void *addr, __u32 page_cnt,
 				   int node_id, __u64 flags) __ksym;
 extern void bpf_arena_free_pages(void *map, void *ptr, __u32 page_cnt) __ksym;
 
-/* A syscall program, which may sleep: the 6.18 verifier rejects these
+/* The address of `pages` new zeroed pages in the arena, or NULL when the
+ * arena has no room. The pages stay allocated after the program
+ * returns. */
+static __always_inline void *alloc(__u32 pages)
+{
+	return bpf_arena_alloc_pages(&target, 0, pages, NUMA_NO_NODE, 0);
+}
+
+/* Takes a page and gives it back: the next allocation can have it. */
+static __always_inline int alloc_and_free(void)
+{
+	void *p;
+
+	p = bpf_arena_alloc_pages(&target, 0, 1, NUMA_NO_NODE, 0);
+	if (!p)
+		return -ENOSPC;
+	bpf_arena_free_pages(&target, p, 1);
+	return 0;
+}
+// mapspec:example:end arena-alloc
+
+/* Syscall programs, which may sleep: the 6.18 verifier rejects these
  * kfuncs in tc programs. The argument block is the context. */
 SEC("syscall")
 int arena_alloc(struct mapspec_args *a)
 {
 	__u32 pages;
-	void *p;
 
 	__builtin_memcpy(&pages, a->value, sizeof(pages));
-	/* The address of `pages` new zeroed pages in the arena, or NULL
-	 * when the arena has no room. The pages stay allocated after the
-	 * program returns. */
-	p = bpf_arena_alloc_pages(&target, 0, pages, MAPSPEC_NUMA_NO_NODE, 0);
-	a->ret = p ? 0 : -MAPSPEC_ENOENT;
+	a->ret = alloc(pages) ? 0 : -MAPSPEC_ENOENT;
 	return 0;
 }
 
 SEC("syscall")
 int arena_alloc_free(struct mapspec_args *a)
 {
-	void *p;
-
-	p = bpf_arena_alloc_pages(&target, 0, 1, MAPSPEC_NUMA_NO_NODE, 0);
-	if (!p) {
-		a->ret = -MAPSPEC_ENOENT;
-		return 0;
-	}
-	/* Gives the page back: the next allocation can have it. */
-	bpf_arena_free_pages(&target, p, 1);
-	a->ret = 0;
+	a->ret = alloc_and_free() ? -MAPSPEC_ENOENT : 0;
 	return 0;
 }
-// mapspec:example:end arena-alloc
 

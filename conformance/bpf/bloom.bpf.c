@@ -13,6 +13,21 @@ struct {
 	__uint(max_entries, 64);
 } target SEC(".maps");
 
+/* Sets one bit per hash function: 0, or -EINVAL for flags other than
+ * BPF_ANY. */
+static __always_inline int bloom_add(__u64 value, __u64 flags)
+{
+	return bpf_map_push_elem(&target, &value, flags);
+}
+
+/* 0: the value may have been added; -ENOENT: it certainly was not.
+ * Nothing is written to value. */
+static __always_inline int bloom_test(__u64 value)
+{
+	return bpf_map_peek_elem(&target, &value);
+}
+// mapspec:example:end bloom-push-peek
+
 SEC("tc")
 int bloom_push(struct __sk_buff *ctx)
 {
@@ -22,9 +37,7 @@ int bloom_push(struct __sk_buff *ctx)
 	if (!a)
 		return TC_ACT_SHOT;
 	__builtin_memcpy(&value, a->value, sizeof(value));
-	/* Sets one bit per hash function; 0, or -EINVAL for flags other
-	 * than BPF_ANY. */
-	a->ret = (int)bpf_map_push_elem(&target, &value, a->flags);
+	a->ret = bloom_add(value, a->flags);
 	return TC_ACT_OK;
 }
 
@@ -37,9 +50,6 @@ int bloom_peek(struct __sk_buff *ctx)
 	if (!a)
 		return TC_ACT_SHOT;
 	__builtin_memcpy(&value, a->value, sizeof(value));
-	/* 0: the value may have been pushed; -ENOENT: it certainly was
-	 * not. Nothing is written to value. */
-	a->ret = (int)bpf_map_peek_elem(&target, &value);
+	a->ret = bloom_test(value);
 	return TC_ACT_OK;
 }
-// mapspec:example:end bloom-push-peek

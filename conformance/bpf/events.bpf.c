@@ -16,6 +16,17 @@ struct {
 } target SEC(".maps");
 
 // mapspec:example:begin perf-event-output
+/* Writes the record to the perf event in slot `index`: 0, -ENOENT for
+ * an empty slot, -E2BIG past max_entries, -EOPNOTSUPP when the event is
+ * not active on this CPU. */
+static __always_inline int send_record(struct __sk_buff *skb, __u32 index,
+				       __u64 record)
+{
+	return bpf_perf_event_output(skb, &target, index, &record,
+				     sizeof(record));
+}
+// mapspec:example:end perf-event-output
+
 SEC("tc")
 int perf_output(struct __sk_buff *ctx)
 {
@@ -27,16 +38,19 @@ int perf_output(struct __sk_buff *ctx)
 		return TC_ACT_SHOT;
 	__builtin_memcpy(&index, a->key, sizeof(index));
 	__builtin_memcpy(&record, a->value, sizeof(record));
-	/* Writes the record to the perf event in slot `index`: 0,
-	 * -ENOENT for an empty slot, -E2BIG past max_entries,
-	 * -EOPNOTSUPP when the event is not active on this CPU. */
-	a->ret = (int)bpf_perf_event_output(ctx, &target, index, &record,
-					    sizeof(record));
+	a->ret = send_record(ctx, index, record);
 	return TC_ACT_OK;
 }
-// mapspec:example:end perf-event-output
 
 // mapspec:example:begin skb-under-cgroup
+/* 1 when the packet's socket is in the cgroup of slot `index` or below
+ * it, 0 when not, -EAGAIN for an empty slot, -E2BIG past max_entries. */
+static __always_inline int in_cgroup(struct __sk_buff *skb, __u32 index)
+{
+	return bpf_skb_under_cgroup(skb, &target, index);
+}
+// mapspec:example:end skb-under-cgroup
+
 SEC("tc")
 int under_cgroup(struct __sk_buff *ctx)
 {
@@ -47,17 +61,22 @@ int under_cgroup(struct __sk_buff *ctx)
 	if (!a)
 		return TC_ACT_SHOT;
 	__builtin_memcpy(&index, a->key, sizeof(index));
-	/* 1 when the packet's socket is in the cgroup of slot `index` or
-	 * below it, 0 when not, -EAGAIN for an empty slot, -E2BIG past
-	 * max_entries. */
-	ret = (int)bpf_skb_under_cgroup(ctx, &target, index);
+	ret = in_cgroup(ctx, index);
 	a->ret = ret;
 	__builtin_memcpy(a->value, &ret, sizeof(ret));
 	return TC_ACT_OK;
 }
-// mapspec:example:end skb-under-cgroup
 
 // mapspec:example:begin tail-call
+/* Does not return when slot `index` holds a program: that program runs
+ * instead, and its return value is this program's. After an empty slot
+ * or an index past max_entries, execution goes on. */
+static __always_inline void dispatch(struct __sk_buff *skb, __u32 index)
+{
+	bpf_tail_call(skb, &target, index);
+}
+// mapspec:example:end tail-call
+
 SEC("tc")
 int tail_call(struct __sk_buff *ctx)
 {
@@ -67,13 +86,9 @@ int tail_call(struct __sk_buff *ctx)
 	if (!a)
 		return TC_ACT_SHOT;
 	__builtin_memcpy(&index, a->key, sizeof(index));
-	/* Does not return when slot `index` holds a program: that program
-	 * runs instead, and its return value is this program's. */
-	bpf_tail_call(ctx, &target, index);
-	/* An empty slot or an index past max_entries: execution goes on. */
+	dispatch(ctx, index);
 	return TC_ACT_SHOT;
 }
-// mapspec:example:end tail-call
 
 SEC("tc")
 int get_stackid(struct __sk_buff *ctx)

@@ -22,34 +22,40 @@ struct {
 	__array(values, struct inner);
 } target SEC(".maps");
 
+/* Adds `add` to element 0 of the inner map in slot `key` and stores the
+ * sum in *sum: 0, or -ENOENT for an empty slot. */
+static __always_inline int inner_add_at(__u32 key, __u32 add, __u32 *sum)
+{
+	__u32 zero = 0, *v;
+	void *inner;
+
+	/* The inner map, or NULL for an empty slot. */
+	inner = bpf_map_lookup_elem(&target, &key);
+	if (!inner)
+		return -ENOENT;
+	/* A pointer into the inner array's element 0. */
+	v = bpf_map_lookup_elem(inner, &zero);
+	if (!v)
+		return -ENOENT;
+	__sync_fetch_and_add(v, add);
+	/* Read back through the same pointer. */
+	*sum = *v;
+	return 0;
+}
+// mapspec:example:end map-in-map
+
 SEC("tc")
 int inner_add(struct __sk_buff *ctx)
 {
 	struct mapspec_args *a = mapspec_args(ctx);
-	__u32 key, zero = 0, add, *v;
-	void *inner;
+	__u32 key, add;
 
 	if (!a)
 		return TC_ACT_SHOT;
 	__builtin_memcpy(&key, a->key, sizeof(key));
 	__builtin_memcpy(&add, a->value, sizeof(add));
-	/* The inner map, or NULL for an empty slot. */
-	inner = bpf_map_lookup_elem(&target, &key);
-	if (!inner) {
-		a->ret = -MAPSPEC_ENOENT;
-		return TC_ACT_OK;
-	}
-	/* A pointer into the inner array's element 0. */
-	v = bpf_map_lookup_elem(inner, &zero);
-	if (!v) {
-		a->ret = -MAPSPEC_ENOENT;
-		return TC_ACT_OK;
-	}
-	a->ret = 0;
-	__sync_fetch_and_add(v, add);
-	/* Read back through the same pointer. */
-	add = *v;
-	__builtin_memcpy(a->value, &add, sizeof(add));
+	a->ret = inner_add_at(key, add, &add);
+	if (a->ret == 0)
+		__builtin_memcpy(a->value, &add, sizeof(add));
 	return TC_ACT_OK;
 }
-// mapspec:example:end map-in-map

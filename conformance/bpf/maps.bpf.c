@@ -7,8 +7,6 @@
  */
 #include "mapspec.h"
 
-#define ENOENT 2 /* <errno.h> is not for the BPF target */
-
 // mapspec:example:begin target-map
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -46,6 +44,16 @@ int map_lookup(struct __sk_buff *ctx)
 }
 
 // mapspec:example:begin update-flags
+/* 0, or -EEXIST (BPF_NOEXIST, the key is present), -ENOENT (BPF_EXIST,
+ * the key is absent), -E2BIG (the map is full) or -EINVAL (flags the map
+ * type does not take). */
+static __always_inline int update(const void *key, const void *value,
+				  __u64 flags)
+{
+	return bpf_map_update_elem(&target, key, value, flags);
+}
+// mapspec:example:end update-flags
+
 SEC("tc")
 int map_update(struct __sk_buff *ctx)
 {
@@ -56,15 +64,11 @@ int map_update(struct __sk_buff *ctx)
 		return TC_ACT_SHOT;
 	__builtin_memcpy(key, a->key, sizeof(key));
 	__builtin_memcpy(value, a->value, sizeof(value));
-	/* 0, or -EEXIST (BPF_NOEXIST, key present), -ENOENT (BPF_EXIST,
-	 * key absent), -E2BIG (map full), -EINVAL (bad flags). Compare
-	 * the result as an int: kernels before 6.4 (5.10 and 6.1 in the
-	 * matrix) call the map's int-returning operation directly and may
-	 * leave the upper 32 bits of the long return value zero. */
-	a->ret = (int)bpf_map_update_elem(&target, key, value, a->flags);
+	/* As an int: before 6.4 the upper 32 bits of the helper's long
+	 * result may be zero for a negative errno. */
+	a->ret = update(key, value, a->flags);
 	return TC_ACT_OK;
 }
-// mapspec:example:end update-flags
 
 SEC("tc")
 int map_delete(struct __sk_buff *ctx)
@@ -80,6 +84,26 @@ int map_delete(struct __sk_buff *ctx)
 }
 
 // mapspec:example:begin push-pop-peek
+/* A full queue or stack: -E2BIG, unless flags is BPF_EXIST, which drops
+ * the oldest element to make room. */
+static __always_inline int push(const void *value, __u64 flags)
+{
+	return bpf_map_push_elem(&target, value, flags);
+}
+
+/* Copies the value out and removes it; -ENOENT when empty. */
+static __always_inline int pop(void *value)
+{
+	return bpf_map_pop_elem(&target, value);
+}
+
+/* Copies the value out and leaves it in place; -ENOENT when empty. */
+static __always_inline int peek(void *value)
+{
+	return bpf_map_peek_elem(&target, value);
+}
+// mapspec:example:end push-pop-peek
+
 SEC("tc")
 int map_push(struct __sk_buff *ctx)
 {
@@ -89,9 +113,7 @@ int map_push(struct __sk_buff *ctx)
 	if (!a)
 		return TC_ACT_SHOT;
 	__builtin_memcpy(value, a->value, sizeof(value));
-	/* A full queue or stack: -E2BIG, unless flags is BPF_EXIST, which
-	 * drops the oldest element to make room. */
-	a->ret = (int)bpf_map_push_elem(&target, value, a->flags);
+	a->ret = push(value, a->flags);
 	return TC_ACT_OK;
 }
 
@@ -103,8 +125,7 @@ int map_pop(struct __sk_buff *ctx)
 
 	if (!a)
 		return TC_ACT_SHOT;
-	/* Copies the value out and removes it; -ENOENT when empty. */
-	a->ret = (int)bpf_map_pop_elem(&target, value);
+	a->ret = pop(value);
 	__builtin_memcpy(a->value, value, sizeof(value));
 	return TC_ACT_OK;
 }
@@ -117,12 +138,10 @@ int map_peek(struct __sk_buff *ctx)
 
 	if (!a)
 		return TC_ACT_SHOT;
-	/* Copies the value out and leaves it in place; -ENOENT when empty. */
-	a->ret = (int)bpf_map_peek_elem(&target, value);
+	a->ret = peek(value);
 	__builtin_memcpy(a->value, value, sizeof(value));
 	return TC_ACT_OK;
 }
-// mapspec:example:end push-pop-peek
 
 /* Counters on the u64 at key 0, for the pointer and atomicity claims. */
 

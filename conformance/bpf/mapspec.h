@@ -51,8 +51,11 @@ static __always_inline struct mapspec_args *mapspec_xdp_args(struct xdp_md *ctx)
 	return a;
 }
 
-/* <errno.h> is not for the BPF target. */
+/* <errno.h> is not for the BPF target; the example regions use the
+ * usual names. */
 #define MAPSPEC_ENOENT 2
+#define ENOENT 2
+#define ENOSPC 28
 
 char LICENSE[] SEC("license") = "GPL";
 

@@ -42,6 +42,14 @@ int redirect_map_tc(struct __sk_buff *ctx)
 }
 
 // mapspec:example:begin redirect-map-xdp
+/* XDP_REDIRECT when slot `key` holds a target; otherwise the lower bits
+ * of the flags, here XDP_PASS. */
+static __always_inline int redirect(__u32 key)
+{
+	return bpf_redirect_map(&target, key, XDP_PASS);
+}
+// mapspec:example:end redirect-map-xdp
+
 SEC("xdp")
 int redirect_map_xdp(struct xdp_md *ctx)
 {
@@ -51,8 +59,5 @@ int redirect_map_xdp(struct xdp_md *ctx)
 	if (!a)
 		return XDP_ABORTED;
 	__builtin_memcpy(&key, a->key, sizeof(key));
-	/* XDP_REDIRECT when the slot holds a target; otherwise the lower
-	 * bits of the flags, here XDP_PASS. */
-	return bpf_redirect_map(&target, key, XDP_PASS);
+	return redirect(key);
 }
-// mapspec:example:end redirect-map-xdp

@@ -14,25 +14,46 @@ struct {
 } target SEC(".maps");
 
 // mapspec:example:begin sock-lookup-update
+/* 0 when slot `key` holds a socket, -ENOENT when it is empty. */
+static __always_inline int has_socket(__u32 key)
+{
+	struct bpf_sock *sk;
+
+	/* A reference to the socket, or NULL. */
+	sk = bpf_map_lookup_elem(&target, &key);
+	if (!sk)
+		return -ENOENT;
+	/* The verifier rejects a program that can exit holding it. */
+	bpf_sk_release(sk);
+	return 0;
+}
+
+/* Puts the socket of slot `from` into slot `to` as well. */
+static __always_inline int copy_socket(__u32 from, __u32 to, __u64 flags)
+{
+	struct bpf_sock *sk;
+	int err;
+
+	sk = bpf_map_lookup_elem(&target, &from);
+	if (!sk)
+		return -ENOENT;
+	/* The value of a program-side update is the socket itself. */
+	err = bpf_map_update_elem(&target, &to, sk, flags);
+	bpf_sk_release(sk);
+	return err;
+}
+// mapspec:example:end sock-lookup-update
+
 SEC("tc")
 int sock_lookup(struct __sk_buff *ctx)
 {
 	struct mapspec_args *a = mapspec_args(ctx);
-	struct bpf_sock *sk;
 	__u32 key;
 
 	if (!a)
 		return TC_ACT_SHOT;
 	__builtin_memcpy(&key, a->key, sizeof(key));
-	/* A reference to the socket, or NULL. */
-	sk = bpf_map_lookup_elem(&target, &key);
-	if (!sk) {
-		a->ret = -MAPSPEC_ENOENT;
-		return TC_ACT_OK;
-	}
-	a->ret = 0;
-	/* The verifier rejects a program that can exit holding it. */
-	bpf_sk_release(sk);
+	a->ret = has_socket(key);
 	return TC_ACT_OK;
 }
 
@@ -40,21 +61,12 @@ SEC("tc")
 int sock_copy(struct __sk_buff *ctx)
 {
 	struct mapspec_args *a = mapspec_args(ctx);
-	struct bpf_sock *sk;
 	__u32 from, to;
 
 	if (!a)
 		return TC_ACT_SHOT;
 	__builtin_memcpy(&from, a->key, sizeof(from));
 	__builtin_memcpy(&to, a->value, sizeof(to));
-	sk = bpf_map_lookup_elem(&target, &from);
-	if (!sk) {
-		a->ret = -MAPSPEC_ENOENT;
-		return TC_ACT_OK;
-	}
-	/* The value of a program-side update is the socket itself. */
-	a->ret = (int)bpf_map_update_elem(&target, &to, sk, a->flags);
-	bpf_sk_release(sk);
+	a->ret = copy_socket(from, to, a->flags);
 	return TC_ACT_OK;
 }
-// mapspec:example:end sock-lookup-update

@@ -14,11 +14,30 @@ struct {
 } target SEC(".maps");
 
 // mapspec:example:begin sk-storage-get
+/* Counts in the socket's own value: 0 with the new count in *count, or
+ * -ENOENT when the socket has no value and flags is not
+ * BPF_SK_STORAGE_GET_F_CREATE (which creates a zeroed one). sk is a full
+ * socket: in a tc program, bpf_sk_fullsock(skb->sk). */
+static __always_inline int count_socket(struct bpf_sock *sk, __u64 flags,
+					__u64 *count)
+{
+	__u64 *v;
+
+	/* A pointer to the socket's value, or NULL. */
+	v = bpf_sk_storage_get(&target, sk, 0, flags);
+	if (!v)
+		return -ENOENT;
+	*v += 1;
+	*count = *v;
+	return 0;
+}
+// mapspec:example:end sk-storage-get
+
 static __always_inline int sk_storage(struct __sk_buff *ctx, __u64 flags)
 {
 	struct mapspec_args *a = mapspec_args(ctx);
 	struct bpf_sock *sk;
-	__u64 *v;
+	__u64 count;
 
 	if (!a)
 		return TC_ACT_SHOT;
@@ -28,17 +47,9 @@ static __always_inline int sk_storage(struct __sk_buff *ctx, __u64 flags)
 	sk = bpf_sk_fullsock(sk);
 	if (!sk)
 		return TC_ACT_SHOT;
-	/* A pointer to the socket's value; NULL when it has none, unless
-	 * flags is BPF_SK_STORAGE_GET_F_CREATE, which creates a zeroed
-	 * one. */
-	v = bpf_sk_storage_get(&target, sk, 0, flags);
-	if (!v) {
-		a->ret = -MAPSPEC_ENOENT;
-		return TC_ACT_OK;
-	}
-	a->ret = 0;
-	*v += 1;
-	__builtin_memcpy(a->value, v, sizeof(*v));
+	a->ret = count_socket(sk, flags, &count);
+	if (a->ret == 0)
+		__builtin_memcpy(a->value, &count, sizeof(count));
 	return TC_ACT_OK;
 }
 
@@ -53,7 +64,6 @@ int sk_storage_create(struct __sk_buff *ctx)
 {
 	return sk_storage(ctx, BPF_SK_STORAGE_GET_F_CREATE);
 }
-// mapspec:example:end sk-storage-get
 
 /* bpf_inode_storage_get() from tc: the verifier's verdict is the claim,
  * so a NULL inode keeps the program small. */

@@ -198,6 +198,68 @@ fn committed() -> Pages {
     pages
 }
 
+/// The `static __always_inline` functions a region defines.
+fn inline_functions(text: &str) -> Vec<String> {
+    text.lines()
+        .filter_map(|l| l.strip_prefix("static __always_inline "))
+        .filter_map(|l| {
+            let name = l[..l.find('(')?].split_whitespace().last()?;
+            Some(name.trim_start_matches('*').to_string())
+        })
+        .collect()
+}
+
+/// The top-level functions of a C file: name → body (from the line that
+/// names it to the `}` in column 0 that ends it).
+fn functions(file: &str) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let mut current: Option<(String, String)> = None;
+    for l in file.lines() {
+        if let Some((_, body)) = current.as_mut() {
+            body.push_str(l);
+            body.push('\n');
+            if l == "}" {
+                let (name, body) = current.take().unwrap();
+                out.insert(name, body);
+            }
+            continue;
+        }
+        let starts = !l.starts_with([' ', '\t', '#', '/', '*', '}'])
+            && !l.starts_with("SEC(")
+            && !l.starts_with("extern ")
+            && !l.ends_with(';');
+        if let (true, Some(i)) = (starts, l.find('(')) {
+            if let Some(name) = l[..i].split_whitespace().last() {
+                let name = name.trim_start_matches('*').to_string();
+                current = Some((name, String::new()));
+            }
+        }
+    }
+    out
+}
+
+/// Every function that the programs in `run` call, directly or through
+/// other functions of `file`.
+fn called_by(file: &str, run: &BTreeSet<String>) -> BTreeSet<String> {
+    let funcs = functions(file);
+    let mut seen: BTreeSet<String> = BTreeSet::new();
+    let mut todo: Vec<String> = run
+        .iter()
+        .filter(|p| funcs.contains_key(*p))
+        .cloned()
+        .collect();
+    while let Some(f) = todo.pop() {
+        let Some(body) = funcs.get(&f) else { continue };
+        for g in funcs.keys() {
+            if !seen.contains(g) && body.contains(&format!("{g}(")) {
+                seen.insert(g.clone());
+                todo.push(g.clone());
+            }
+        }
+    }
+    seen
+}
+
 /// Every problem with the code blocks of `pages`, and how many blocks came
 /// from regions and from prototypes.
 fn find_problems(
@@ -225,8 +287,11 @@ fn find_problems(
                     regions += 1;
                     if let Some(path) = r.split('#').next().filter(|p| p.ends_with(".bpf.c")) {
                         // A kernel-side region must hold a program a claim
-                        // runs; one without a program (a map or value
-                        // definition) must be part of a file that does.
+                        // runs, or functions that such a program calls
+                        // (directly or through other functions of the
+                        // file); one with neither (a map or value
+                        // definition) must be part of a file with a run
+                        // program.
                         let text = &src.by_ref[&r];
                         let file = std::fs::read_to_string(root().join(path)).unwrap();
                         let in_region: Vec<&String> = run
@@ -234,8 +299,19 @@ fn find_problems(
                             .filter(|p| text.contains(&format!("int {p}(")))
                             .collect();
                         let defines_any = text.contains("SEC(\"tc\")");
+                        let helpers = inline_functions(text);
                         let ok = if defines_any {
                             !in_region.is_empty()
+                        } else if !helpers.is_empty() {
+                            let called = called_by(&file, run);
+                            let missing: Vec<&String> =
+                                helpers.iter().filter(|f| !called.contains(*f)).collect();
+                            if !missing.is_empty() {
+                                problems.push(format!(
+                                    "{name}: region {r}: no program a claim runs calls {missing:?}"
+                                ));
+                            }
+                            true
                         } else {
                             run.iter().any(|p| file.contains(&format!("int {p}(")))
                         };
@@ -423,4 +499,20 @@ fn a_prototype_that_is_not_the_headers_fails_to_compile() {
             "`{wrong}` compiled against its header"
         );
     }
+}
+
+#[test]
+fn a_region_function_that_no_run_program_calls_is_found() {
+    let file = "static __always_inline int used(int x)\n{\n\treturn x;\n}\n\n\
+                static __always_inline int deep(int x)\n{\n\treturn x;\n}\n\n\
+                static __always_inline int via(int x)\n{\n\treturn deep(x);\n}\n\n\
+                static __always_inline int unused(int x)\n{\n\treturn x;\n}\n\n\
+                extern void *k(void *map,\n\t int n) __ksym;\n\n\
+                SEC(\"tc\")\nint prog(struct __sk_buff *ctx)\n{\n\treturn used(1) + via(2);\n}\n";
+    let run: BTreeSet<String> = ["prog".to_string()].into();
+    let called = called_by(file, &run);
+    let region = inline_functions(file);
+    assert_eq!(region, ["used", "deep", "via", "unused"]);
+    let missing: Vec<&String> = region.iter().filter(|f| !called.contains(*f)).collect();
+    assert_eq!(missing, ["unused"]);
 }
