@@ -78,52 +78,12 @@ fn problems(pages: &Pages) -> Vec<String> {
     out
 }
 
-/// The `.. code-block::` bodies of a page, with everything else blanked,
-/// so that line numbers stay those of the page.
-fn code_only(text: &str) -> String {
-    let mut out = Vec::new();
-    let mut in_block = false;
-    for l in text.lines() {
-        if l.trim_start().starts_with(".. code-block::") {
-            in_block = true;
-            out.push("");
-            continue;
-        }
-        if in_block && !l.is_empty() && !l.starts_with(' ') {
-            in_block = false;
-        }
-        out.push(if in_block { l } else { "" });
-    }
-    out.join("\n")
-}
-
 #[test]
-fn no_code_block_on_any_page_holds_harness_code_or_paths() {
+fn no_page_holds_harness_code_repository_paths_or_the_projects_voice() {
     for (what, pages) in [("rendered", rendered()), ("committed", committed())] {
-        let code: Pages = pages
-            .iter()
-            .map(|(n, t)| (n.clone(), code_only(t)))
-            .collect();
-        // The blocks are there to be checked.
-        assert!(
-            code["ebpf_maps.rst"].contains("__sync_fetch_and_add"),
-            "{what}"
-        );
-        assert!(!code["ebpf_maps.rst"].contains("Creating a map"), "{what}");
-        let found = problems(&code);
-        assert!(found.is_empty(), "{what} pages:\n{}", found.join("\n"));
-    }
-}
-
-#[test]
-fn the_overview_and_maps_rst_hold_no_project_text() {
-    for (what, pages) in [("rendered", rendered()), ("committed", committed())] {
-        let two: Pages = pages
-            .into_iter()
-            .filter(|(n, _)| n == "ebpf_maps.rst" || n == "maps.rst")
-            .collect();
-        assert_eq!(two.len(), 2, "{what}");
-        let found = problems(&two);
+        assert!(pages.contains_key("ebpf_maps.rst") && pages.contains_key("maps.rst"));
+        assert!(pages.len() > 10, "{what}: {} pages", pages.len());
+        let found = problems(&pages);
         assert!(found.is_empty(), "{what} pages:\n{}", found.join("\n"));
     }
 }
