@@ -287,6 +287,22 @@ fn run(a: RunArgs) -> anyhow::Result<u8> {
 /// makes some operations, such as RCU grace periods, far slower than on
 /// hardware, so the ranking differs from `mapspec run`'s).
 fn print_timings(outcome: &matrix::Outcome, n: usize) {
+    let ok: Vec<_> = outcome
+        .kernels
+        .iter()
+        .filter_map(|k| Some((k, k.outcome.as_ref().ok()?)))
+        .collect();
+    // The sums say what the boots cost on their own, whatever the load and
+    // the slots: the wall time is at least the boots' sum over the slots.
+    println!(
+        "{} kernels in {:.1} s; summed over them: boot to power-off {:.1} s, suite in the guest {:.1} s",
+        ok.len(),
+        outcome.wall.as_secs_f64(),
+        ok.iter().map(|(k, _)| k.elapsed.as_secs_f64()).sum::<f64>(),
+        ok.iter()
+            .map(|(_, r)| r.duration_ms.unwrap_or(0) as f64 / 1000.0)
+            .sum::<f64>()
+    );
     for k in &outcome.kernels {
         let Ok(r) = &k.outcome else { continue };
         let total_ms = r.duration_ms.unwrap_or(0);

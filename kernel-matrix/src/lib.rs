@@ -28,6 +28,7 @@ pub mod protocol;
 pub mod pvh;
 pub mod qemu;
 pub mod runner_needs;
+pub mod schedule;
 pub mod source;
 pub mod table;
 

@@ -2,7 +2,7 @@
 //! locked images are cached, boot them in parallel, and write or check the
 //! results.
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -13,7 +13,7 @@ use mapspec_spec::results::RunReport;
 
 use crate::config::{self, KernelSpec, KernelsFile, LockEntry, LockFile};
 use crate::kernel_boot::{one_kernel, short, PanicEvidence, Shared};
-use crate::{boot_setup, compare, elf, fetch, initramfs, qemu, MatrixError};
+use crate::{boot_setup, compare, elf, fetch, initramfs, qemu, schedule, MatrixError};
 
 pub use crate::options::Options;
 
@@ -167,7 +167,13 @@ pub fn run_until(opts: &Options, stop: &AtomicUsize) -> Result<Outcome, MatrixEr
             pb
         })
         .collect();
-    let queue = Mutex::new((0..work.len()).collect::<VecDeque<usize>>());
+    let names: Vec<String> = work.iter().map(|(k, _)| k.name.clone()).collect();
+    let jobs = opts.jobs.clamp(1, work.len());
+    let queues = schedule::Queues::new(schedule::plan(
+        &names,
+        jobs,
+        &schedule::load_durations(&cache),
+    ));
     let slots: Mutex<Vec<Option<KernelResult>>> =
         Mutex::new((0..work.len()).map(|_| None).collect());
     let apt_lock = Mutex::new(());
@@ -180,11 +186,10 @@ pub fn run_until(opts: &Options, stop: &AtomicUsize) -> Result<Outcome, MatrixEr
         apt_lock: &apt_lock,
         mirror: &mirror,
     };
-    let jobs = opts.jobs.clamp(1, work.len());
     std::thread::scope(|s| {
         for slot in 0..jobs {
-            let (queue, slots, bars, work, shared, mp) =
-                (&queue, &slots, &bars, &work, &shared, &mp);
+            let (queues, slots, bars, work, shared, mp) =
+                (&queues, &slots, &bars, &work, &shared, &mp);
             s.spawn(move || {
                 // The guard is dropped before the boot: the queue is locked
                 // only to take the next kernel.
@@ -192,7 +197,7 @@ pub fn run_until(opts: &Options, stop: &AtomicUsize) -> Result<Outcome, MatrixEr
                     if stop.load(Ordering::Relaxed) != 0 {
                         return None;
                     }
-                    queue.lock().ok().and_then(|mut q| q.pop_front())
+                    queues.next(slot)
                 };
                 while let Some(i) = next() {
                     let (k, e) = &work[i];
@@ -249,6 +254,13 @@ pub fn run_until(opts: &Options, stop: &AtomicUsize) -> Result<Outcome, MatrixEr
     if let s @ 1.. = stop.load(Ordering::Relaxed) {
         return Err(MatrixError::Interrupted { signal: s as i32 });
     }
+    // The next run's order (see `schedule`).
+    let timed: Vec<(String, Duration)> = results
+        .iter()
+        .filter(|k| k.outcome.is_ok())
+        .map(|k| (k.name.clone(), k.elapsed))
+        .collect();
+    schedule::save_durations(&cache, &timed);
 
     // Write or compare, after all boots so that a crash mid-run never
     // leaves a half-updated results directory.

@@ -95,10 +95,12 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 /// Frame a report for the wire: header with length and sha256, the JSON
 /// gzip-compressed, and an end marker. The emulated UART moves a few tens
 /// of KB/s under TCG, so compression makes most of a guest's run time
-/// disappear (600 KB of JSON shrink to about 30 KB).
+/// disappear (600 KB of JSON shrink to about 30 KB). The default level, not
+/// the best: on a report of 1410 claims the best level took twice as long
+/// for 2.5% fewer bytes, and the guest compresses at TCG speed.
 pub fn frame(json: &str) -> Vec<u8> {
     use std::io::Write;
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     // Writing into a Vec cannot fail.
     let _ = gz.write_all(json.as_bytes());
     let body = gz.finish().unwrap_or_default();

@@ -31,9 +31,25 @@ pub fn default_append() -> String {
     // stale translation of the half-patched code and die of an int3 in
     // sched_clock_cpu or __schedule. Marked unstable from the start, the
     // key is never patched.
+    // cryptomgr.notests: Debian kernels self-test every crypto algorithm
+    // at boot (crypto_algapi_init waits for them); under TCG that was the
+    // slowest initcall, 3 s of a 6.1 boot. No claim uses the kernel's
+    // crypto, and an algorithm that failed its test would not change what
+    // a map does.
+    // no_timer_check: the IO-APIC timer check counts ticks in a busy
+    // loop; on a loaded host the emulated CPU misses them and the 6.1
+    // kernel panicked with "IO-APIC + timer doesn't work" before any
+    // claim ran.
+    // rodata=off: marking the kernel's text and rodata read-only walks and
+    // splits the page tables, and Debian's CONFIG_DEBUG_WX then walks them
+    // all again; under TCG that took 1 to 1.5 s of guest time before init
+    // (7.2). The protection guards the kernel against its own bugs, not
+    // anything a map does: JIT images and map memory get their page
+    // protections from the BPF code itself, with or without it.
     format!(
         "console=ttyS0 quiet panic=-1 oops=panic mitigations=off tsc=unstable \
-         rcupdate.rcu_expedited=1 {GUEST_MARKER} -- {GUEST_ARGS}"
+         rcupdate.rcu_expedited=1 cryptomgr.notests no_timer_check rodata=off \
+         {GUEST_MARKER} -- {GUEST_ARGS}"
     )
 }
 
