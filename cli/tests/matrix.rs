@@ -3,46 +3,12 @@
 //! by kernel-matrix/build-runner.sh, or given in MAPSPEC_RUNNER) and the
 //! locked 6.1 image (cached, or downloaded by the first matrix run).
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::OnceLock;
 
-use mapspec_kernel_matrix::config::{self, KernelsFile, LockFile};
-use mapspec_kernel_matrix::fetch;
-
-fn top() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// The static runner: MAPSPEC_RUNNER if set, else built once per test run.
-fn runner() -> PathBuf {
-    static R: OnceLock<PathBuf> = OnceLock::new();
-    R.get_or_init(|| {
-        if let Some(r) = std::env::var_os("MAPSPEC_RUNNER") {
-            return PathBuf::from(r);
-        }
-        let out = Command::new(top().join("kernel-matrix/build-runner.sh"))
-            .output()
-            .expect("kernel-matrix/build-runner.sh runs");
-        assert!(
-            out.status.success(),
-            "building the static runner failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        top().join(String::from_utf8(out.stdout).unwrap().trim())
-    })
-    .clone()
-}
-
-/// `mapspec matrix`, booting the static runner, from the top of the tree.
-fn matrix() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_mapspec"));
-    c.arg("matrix")
-        .arg("--runner")
-        .arg(runner())
-        .current_dir(top());
-    c
-}
+use common::{cached_kernel, matrix, top};
 
 fn sha256(path: &Path) -> String {
     let out = Command::new("sha256sum").arg(path).output().unwrap();
@@ -64,13 +30,7 @@ fn locked_6_1() -> String {
 /// cache, hard-linked or copied from the user's cache.
 fn matrix_with_a_broken_kernel(dir: &Path) -> PathBuf {
     // Make sure the 6.1 image is in the user's cache (a no-op when warm).
-    let file = top().join("kernel-matrix/kernels.yaml");
-    let ks = KernelsFile::load(&file).unwrap();
-    let lock = LockFile::load(&file.with_extension("lock")).unwrap();
-    let spec = ks.kernels.iter().find(|k| k.name == "6.1").unwrap();
-    let user_cache = config::cache_dir().unwrap();
-    let entry = lock.get("6.1").expect("6.1 is locked");
-    fetch::ensure_image(&user_cache, spec, entry, &Default::default()).unwrap();
+    let user = cached_kernel("6.1");
     let kernels = dir.join("kernels.yaml");
     std::fs::write(
         &kernels,
@@ -81,7 +41,7 @@ fn matrix_with_a_broken_kernel(dir: &Path) -> PathBuf {
     .unwrap();
     let cache = dir.join("cache/mapspec/kernels/images");
     std::fs::create_dir_all(&cache).unwrap();
-    for e in std::fs::read_dir(user_cache.join("images")).unwrap() {
+    for e in std::fs::read_dir(user.cache.join("images")).unwrap() {
         let e = e.unwrap();
         if e.file_name()
             .to_string_lossy()

@@ -3,32 +3,15 @@
 //! It needs qemu-system-x86_64 and the static runner (MAPSPEC_RUNNER, or
 //! built by kernel-matrix/build-runner.sh).
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::PathBuf;
 use std::process::{Command, Output};
 
-use mapspec_kernel_matrix::config::{self, KernelsFile, LockFile};
+use common::{cached_kernel, runner, top};
 use mapspec_kernel_matrix::{diff, fetch};
 use mapspec_spec::results::RunReport;
 use mapspec_spec::{Errno, Outcome};
-
-fn top() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn runner() -> PathBuf {
-    if let Some(r) = std::env::var_os("MAPSPEC_RUNNER") {
-        return PathBuf::from(r);
-    }
-    let out = Command::new(top().join("kernel-matrix/build-runner.sh"))
-        .output()
-        .expect("kernel-matrix/build-runner.sh runs");
-    assert!(
-        out.status.success(),
-        "building the static runner failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    top().join(String::from_utf8(out.stdout).unwrap().trim())
-}
 
 fn mapspec(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_mapspec"))
@@ -51,17 +34,9 @@ fn text(o: &Output) -> String {
 /// bzImage from Debian's package, fetched through the lock as other
 /// tests do).
 fn debian_5_10() -> (PathBuf, PathBuf) {
-    let file = top().join("kernel-matrix/kernels.yaml");
-    let ks = KernelsFile::load(&file).unwrap();
-    let lock = LockFile::load(&file.with_extension("lock")).unwrap();
-    let spec = ks.kernels.iter().find(|k| k.name == "5.10").unwrap();
-    let entry = lock.get("5.10").expect("5.10 is locked");
-    let cache = config::cache_dir().unwrap();
-    let image = fetch::ensure_image(&cache, spec, entry, &Default::default())
-        .expect("the 5.10 image is cached or fetched")
-        .0;
-    let results = top().join(format!("kernel-matrix/results/{}.json", entry.release));
-    (image, results)
+    let k = cached_kernel("5.10");
+    let results = top().join(format!("kernel-matrix/results/{}.json", k.entry.release));
+    (k.image, results)
 }
 
 /// Specs without statistical claims: their outcomes are the same on every

@@ -5,45 +5,18 @@
 //! kernel-matrix/build-runner.sh) and the locked 5.10 image (cached, or
 //! downloaded here first).
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::OnceLock;
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use mapspec_kernel_matrix::config::{self, KernelsFile, LockFile};
-use mapspec_kernel_matrix::fetch;
-
-fn top() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// The static runner: MAPSPEC_RUNNER if set, else built once per test run.
-fn runner() -> PathBuf {
-    static R: OnceLock<PathBuf> = OnceLock::new();
-    R.get_or_init(|| {
-        if let Some(r) = std::env::var_os("MAPSPEC_RUNNER") {
-            return PathBuf::from(r);
-        }
-        let out = Command::new(top().join("kernel-matrix/build-runner.sh"))
-            .output()
-            .expect("kernel-matrix/build-runner.sh runs");
-        assert!(out.status.success(), "building the static runner failed");
-        top().join(String::from_utf8(out.stdout).unwrap().trim())
-    })
-    .clone()
-}
+use common::{cached_kernel, matrix, top};
 
 /// The locked 5.10 image in the user's cache, fetched when missing (before
 /// any timing starts).
 fn cache_with_5_10() -> PathBuf {
-    let file = top().join("kernel-matrix/kernels.yaml");
-    let ks = KernelsFile::load(&file).unwrap();
-    let lock = LockFile::load(&file.with_extension("lock")).unwrap();
-    let spec = ks.kernels.iter().find(|k| k.name == "5.10").unwrap();
-    let cache = config::cache_dir().unwrap();
-    let entry = lock.get("5.10").expect("5.10 is locked");
-    fetch::ensure_image(&cache, spec, entry, &Default::default()).unwrap();
-    cache
+    cached_kernel("5.10").cache
 }
 
 /// `mapspec matrix --only 5.10` with its temporary files under `tmp`. One
@@ -52,16 +25,14 @@ fn start(tmp: &Path, out: &Path, extra: &[&str]) -> Child {
     let specs = tmp.with_file_name("specs");
     std::fs::create_dir_all(&specs).unwrap();
     std::fs::copy(top().join("spec/maps/queue.yaml"), specs.join("queue.yaml")).unwrap();
-    Command::new(env!("CARGO_BIN_EXE_mapspec"))
-        .args(["matrix", "--only", "5.10", "--timeout", "60", "--runner"])
-        .arg(runner())
+    matrix()
+        .args(["--only", "5.10", "--timeout", "60"])
         .arg("--out")
         .arg(out)
         .arg("--specs")
         .arg(specs)
         .args(extra)
         .env("TMPDIR", tmp)
-        .current_dir(top())
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

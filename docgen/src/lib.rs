@@ -20,6 +20,7 @@ mod page;
 pub mod rst;
 mod targets;
 mod templates;
+pub mod tera_setup;
 pub mod usage;
 mod wording;
 

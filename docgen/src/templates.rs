@@ -2,6 +2,7 @@
 //! filters they use. Templates own the page structure; the RST pieces they
 //! place are built in Rust, where wrapping and escaping are tested.
 
+use crate::tera_setup::TemplateError;
 use crate::{rst, DocError};
 use std::collections::{BTreeMap, HashMap};
 use tera::{Context, Tera, Value};
@@ -20,17 +21,12 @@ const TEMPLATES: &[(&str, &str)] = &[
 ];
 
 fn tera_error(name: &str, e: tera::Error) -> DocError {
-    // Tera keeps the useful part of a message in the source chain.
-    let mut message = e.to_string();
-    let mut src = std::error::Error::source(&e);
-    while let Some(s) = src {
-        message.push_str(": ");
-        message.push_str(&s.to_string());
-        src = s.source();
-    }
-    DocError::Template {
-        name: name.into(),
-        message,
+    TemplateError::new(name, &e).into()
+}
+
+impl From<TemplateError> for DocError {
+    fn from(TemplateError { name, message }: TemplateError) -> DocError {
+        DocError::Template { name, message }
     }
 }
 
@@ -113,10 +109,7 @@ pub fn code_block(code: &str) -> String {
 }
 
 pub fn engine(code: &BTreeMap<String, Result<String, String>>) -> Result<Tera, DocError> {
-    let mut t = Tera::default();
-    t.autoescape_on(Vec::new());
-    t.add_raw_templates(TEMPLATES.iter().copied())
-        .map_err(|e| tera_error("(loading)", e))?;
+    let mut t = crate::tera_setup::compile(TEMPLATES, Vec::new())?;
     t.register_filter("heading", heading);
     t.register_filter("indent", indent);
     let refs: BTreeMap<String, Result<String, String>> = code_refs()

@@ -196,16 +196,9 @@ pub fn run_until(opts: &LocalOptions, stop: &AtomicUsize) -> Result<Vec<LocalRes
             match compare::file_name(report) {
                 Ok(name) => {
                     let path = opts.out_dir.join(name);
-                    let json = report.clone().without_timings().to_json();
                     // results/local/ is made on first use.
                     let parent = mapspec_safefs::Parent::CreateAll;
-                    mapspec_safefs::write_io(&path, json.as_bytes(), parent).map_err(|source| {
-                        MatrixError::Io {
-                            what: "write",
-                            path: path.clone(),
-                            source,
-                        }
-                    })?;
+                    crate::matrix::write_results(&path, report, parent)?;
                     r.results_file = Some(path);
                 }
                 Err(e) => r.outcome = Err(e),

@@ -17,6 +17,20 @@ use crate::{boot_setup, compare, elf, fetch, initramfs, qemu, schedule, MatrixEr
 
 pub use crate::options::Options;
 
+/// A kernel's report as its results file: without timings, through safefs.
+pub(crate) fn write_results(
+    path: &Path,
+    report: &RunReport,
+    parent: mapspec_safefs::Parent,
+) -> Result<(), MatrixError> {
+    let json = report.clone().without_timings().to_json();
+    mapspec_safefs::write_io(path, json.as_bytes(), parent).map_err(|source| MatrixError::Io {
+        what: "write",
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
 /// The lock file that goes with a kernels file: `kernels.yaml` -> `kernels.lock`.
 pub fn lock_path(kernels_file: &Path) -> PathBuf {
     kernels_file.with_extension("lock")
@@ -303,17 +317,9 @@ pub fn run_until(opts: &Options, stop: &AtomicUsize) -> Result<Outcome, MatrixEr
                 Err(e) => kr.drift = vec![format!("no committed results to compare with: {e}")],
             }
         } else {
-            let json = report.clone().without_timings().to_json();
             // The default directory is in the repository; `--out a` (a CI
             // shard) may be new, a typo higher up is an error.
-            let parent = mapspec_safefs::Parent::CreateOne;
-            mapspec_safefs::write_io(&path, json.as_bytes(), parent).map_err(|source| {
-                MatrixError::Io {
-                    what: "write",
-                    path: path.clone(),
-                    source,
-                }
-            })?;
+            write_results(&path, report, mapspec_safefs::Parent::CreateOne)?;
         }
     }
     // A signal during a --check reboot (the only boots in the loop above;

@@ -3,20 +3,17 @@
 //! one, the network or a warm kernel cache for the locked 6.1 image), hence
 //! the `qemu_` prefix; CI has both.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use mapspec_kernel_matrix::config::{self, KernelsFile, LockFile};
 use std::sync::atomic::AtomicUsize;
 
 use mapspec_kernel_matrix::qemu::{self, Accel, Boot};
-use mapspec_kernel_matrix::{accel, fetch, initramfs, MatrixError};
+use mapspec_kernel_matrix::{accel, initramfs, MatrixError};
 
 const QEMU: &str = "qemu-system-x86_64";
-
-fn manifest() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// An initramfs whose /init is not an executable: the kernel fails to run
 /// every init candidate and panics.
@@ -32,15 +29,7 @@ fn broken_initrd(dir: &Path) -> PathBuf {
 
 /// The locked 6.1 kernel, from the cache or downloaded and verified.
 fn kernel_6_1() -> PathBuf {
-    let k = manifest().join("kernels.yaml");
-    let file = KernelsFile::load(&k).unwrap();
-    let lock = LockFile::load(&k.with_extension("lock")).unwrap();
-    let spec = file.kernels.iter().find(|k| k.name == "6.1").unwrap();
-    let entry = lock.get("6.1").expect("6.1 is locked in kernels.lock");
-    let cache = config::cache_dir().unwrap();
-    fetch::ensure_image(&cache, spec, entry, &Default::default())
-        .unwrap()
-        .0
+    common::locked_image("6.1").0
 }
 
 fn boot<'a>(

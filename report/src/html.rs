@@ -5,8 +5,9 @@
 use crate::matrix::{provenance, Cell, Group, Mark, Matrix, Row, TypeMatrix};
 use crate::versions::{self, Feature};
 use crate::{ReportError, Site};
+use mapspec_docgen::tera_setup::{self, TemplateError};
 use serde::Serialize;
-use tera::{Context, Tera};
+use tera::Context;
 
 const TEMPLATES: &[(&str, &str)] = &[
     ("base.html", include_str!("../templates/base.html")),
@@ -29,24 +30,17 @@ const ASSETS: &[(&str, &str)] = &[
 ];
 
 fn tera_error(name: &str, e: tera::Error) -> ReportError {
-    let mut message = e.to_string();
-    let mut src = std::error::Error::source(&e);
-    while let Some(s) = src {
-        message.push_str(": ");
-        message.push_str(&s.to_string());
-        src = s.source();
-    }
-    ReportError::Template {
-        name: name.into(),
-        message,
+    TemplateError::new(name, &e).into()
+}
+
+impl From<TemplateError> for ReportError {
+    fn from(TemplateError { name, message }: TemplateError) -> ReportError {
+        ReportError::Template { name, message }
     }
 }
 
 pub fn render(m: &Matrix) -> Result<Site, ReportError> {
-    let mut tera = Tera::default();
-    tera.add_raw_templates(TEMPLATES.iter().copied())
-        .map_err(|e| tera_error("(all)", e))?;
-    tera.autoescape_on(vec![".html"]);
+    let tera = tera_setup::compile(TEMPLATES, vec![".html"])?;
     let mut site = Site::new();
     let page = |name: &str, ctx: &Context| tera.render(name, ctx).map_err(|e| tera_error(name, e));
     let mut base = Context::new();
