@@ -174,6 +174,37 @@ fn no_map_type_is_named_in_docgen_or_conformance_source() {
 }
 
 #[test]
+fn no_branch_on_a_map_type_in_docgen_or_conformance_source() {
+    // A type's identity (`map_type`, `type_value`) may be passed on and
+    // printed, never compared or matched on: what differs between types
+    // is a spec attribute.
+    let mut bad = Vec::new();
+    for dir in ["docgen/src", "conformance/src"] {
+        for f in rust_files(&root().join(dir)) {
+            let text = code(&std::fs::read_to_string(&f).unwrap());
+            for (n, line) in text.lines().enumerate() {
+                let names_type = line.contains("type_value") || line.contains("map_type");
+                let branches = ["==", "!=", "match ", ".contains(", "matches!("]
+                    .iter()
+                    .any(|b| line.contains(b));
+                // `run --only hash` selects specs by their names: the
+                // user's choice, not behaviour that differs by type.
+                let selection = rel(&f) == "conformance/src/runner.rs"
+                    && line.contains("spec.map_type.to_ascii_lowercase()");
+                if names_type && branches && !selection {
+                    bad.push(format!("{}:{}: {}", rel(&f), n + 1, line.trim()));
+                }
+            }
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "branches on a map type:\n{}",
+        bad.join("\n")
+    );
+}
+
+#[test]
 fn only_spec_read_touches_the_file_system_in_the_spec_crate() {
     // Parsing and lint take text; `spec/src/read/` reads spec and results
     // files, and nothing else in the crate makes a syscall.
