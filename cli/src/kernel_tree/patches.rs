@@ -96,27 +96,27 @@ impl Git {
     }
 }
 
-/// A group too big for one patch, as several: the removals and toctree
-/// edits first, then each new page, then each rewritten page (a rewrite
-/// too big for one patch becomes the stock page's removal, then the new
-/// page).
+/// A group too big for one patch, as several: each new page, then the
+/// removals and toctree edits, then each rewritten page (a rewrite too
+/// big for one patch becomes the stock page's removal, then the new page).
 fn split(git: &Git, group: Vec<Change>, ctx: &SeriesInfo) -> anyhow::Result<()> {
     let (pages, rest): (Vec<Change>, Vec<Change>) =
         group.into_iter().partition(|c| c.why == Why::Page);
     let (rewrites, added): (Vec<Change>, Vec<Change>) =
         pages.into_iter().partition(|c| c.old.is_some());
-    let mut units: Vec<Vec<Change>> = Vec::new();
+    // New pages before the removals they supersede, so that no state of
+    // the series lacks what a page said.
+    let mut units: Vec<Vec<Change>> = added.into_iter().map(|c| vec![c]).collect();
     if !rest.is_empty() {
         units.push(rest);
     }
-    units.extend(added.into_iter().map(|c| vec![c]));
     units.extend(rewrites.into_iter().map(|c| vec![c]));
     for unit in units {
         if git.try_commit(&unit, ctx)? {
             continue;
         }
         if unit.len() > 1 {
-            // Only the first unit (removals and edits) holds several.
+            // Only the removals and edits come as several.
             for c in unit {
                 if !git.try_commit(std::slice::from_ref(&c), ctx)? {
                     bail!("cannot split the change of {} any further", c.name);
