@@ -228,12 +228,14 @@ pub(crate) fn build(model: &DocModel) -> Result<Overview, DocError> {
     let mut kernels: Vec<String> = model.results.kernels().iter().map(|k| series(k)).collect();
     kernels.dedup();
     let verification = match kernels.as_slice() {
-        [] => "No results were recorded, so the errno listed for the update flags \
-               are not verified yet."
+        [] => "No results were recorded, so the errno values listed for the update \
+               flags are not verified yet."
             .to_string(),
-        [one] => format!("The errno listed for the update flags were checked on Linux {one}."),
+        [one] => {
+            format!("The errno values listed for the update flags were checked on Linux {one}.")
+        }
         [init @ .., last] => format!(
-            "The errno listed for the update flags were checked on Linux {} and {last}.",
+            "The errno values listed for the update flags were checked on Linux {} and {last}.",
             init.join(", ")
         ),
     };
