@@ -1,5 +1,8 @@
 //! How long `mapspec docs` takes to render every page: loading the specs
-//! and the results, and rendering. Budget: under 200 ms for all of it.
+//! and the results, and rendering. Target: under 76 ms for all of it.
+//! Loading the specs (YAML scanned for positions, parsed, deserialized
+//! and linted, in the spec crate) is about half of it; results files and
+//! pages are read and rendered on every CPU.
 //!
 //!     cargo bench -p mapspec-docgen --bench render
 

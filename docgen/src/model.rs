@@ -257,12 +257,18 @@ impl<'a> DocModel<'a> {
         for s in &self.specs {
             groups.entry(s.spec().page.as_str()).or_default().push(s);
         }
+        let groups: Vec<(&str, Vec<&SpecDoc>)> = groups.into_iter().collect();
+        // Pages are independent of each other: rendered side by side.
+        let rendered = crate::in_parallel(&groups, |(name, group)| {
+            let (ctx, layout) = crate::page::build(group, self)?;
+            let text = templates::render(&tera, "map_page.rst", &ctx)?;
+            Ok::<_, DocError>((format!("{name}.rst"), text, layout))
+        });
         let mut pages = Pages::new();
         let mut layouts = Vec::new();
-        for (name, group) in groups {
-            let (ctx, layout) = crate::page::build(&group, self)?;
-            let text = templates::render(&tera, "map_page.rst", &ctx)?;
-            pages.insert(format!("{name}.rst"), text);
+        for r in rendered {
+            let (name, text, layout) = r?;
+            pages.insert(name, text);
             layouts.push(layout);
         }
         let ctx = crate::overview::build(self)?;
