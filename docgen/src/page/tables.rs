@@ -64,7 +64,8 @@ struct Table<'a> {
     order: Vec<usize>,
     /// Per (row, type): the outcome, its marks, and the claim.
     cells: BTreeMap<(usize, usize), Cell<'a>>,
-    notes: Vec<(Vec<String>, String)>,
+    /// The notes of the table's claims: row labels, type, note.
+    notes: Vec<(Vec<String>, usize, String)>,
 }
 
 impl<'a> Table<'a> {
@@ -203,16 +204,31 @@ impl<'a> Table<'a> {
             rows.push(row);
         }
         let mut out = rst::simple_table(&header, &rows);
-        let mut notes: Vec<String> = Vec::new();
-        for (row, note) in &self.notes {
-            let b = rst::wrap(&format!("{}: {note}", row.join(", ")), "- ", "  ");
-            if !notes.contains(&b) {
-                notes.push(b);
+        // Each note once, naming its types where not all of the page's.
+        let mut grouped: Vec<(&Vec<String>, &String, Vec<usize>)> = Vec::new();
+        for (row, t, note) in &self.notes {
+            match grouped.iter_mut().find(|(r, n, _)| *r == row && *n == note) {
+                Some((_, _, ts)) => ts.push(*t),
+                None => grouped.push((row, note, vec![*t])),
             }
+        }
+        let mut notes = String::new();
+        for (row, note, ts) in grouped {
+            let of = if ts.len() < types.len() {
+                let names: Vec<&str> = ts.iter().map(|&t| short[t].as_str()).collect();
+                format!(" ({})", names.join(", "))
+            } else {
+                String::new()
+            };
+            notes.push_str(&rst::wrap(
+                &format!("{}{of}: {note}", row.join(", ")),
+                "- ",
+                "  ",
+            ));
         }
         if !notes.is_empty() {
             out.push('\n');
-            out.push_str(&notes.concat());
+            out.push_str(&notes);
         }
         out
     }
@@ -336,7 +352,7 @@ pub(crate) fn tables(
                 ClaimKind::Scenario => continue,
             };
             if let Some(n) = claim::note(sf, cd, targets)? {
-                table.notes.push((row.shown.clone(), n));
+                table.notes.push((row.shown.clone(), t, n));
             }
             table.put(row, rank, t, expect, cd);
         }
