@@ -11,7 +11,7 @@ use mapspec_kernel_matrix::config::Shard;
 use mapspec_kernel_matrix::matrix::{self, Options};
 use mapspec_kernel_matrix::{compare, guest, initramfs, kernel_boot, table, MatrixError};
 
-use crate::{exit, signals};
+use crate::{exit, matrix_exit, signals};
 
 #[derive(clap::Args)]
 #[command(args_conflicts_with_subcommands = true)]
@@ -185,7 +185,7 @@ fn run(a: RunArgs) -> anyhow::Result<u8> {
     let outcome = match matrix::run_until(&opts, stop.flag()) {
         Ok(o) => o,
         Err(e) => {
-            return Ok(run_error(
+            return Ok(matrix_exit::run_error(
                 e,
                 "every qemu it started was killed and its temporary files removed; no results \
                  were written",
@@ -355,27 +355,4 @@ fn merge(m: MergeArgs) -> anyhow::Result<u8> {
         m.out.display()
     );
     Ok(exit::OK)
-}
-
-/// What a whole run's error (not one kernel's) says and exits with: an
-/// interrupted run is 128+signal (`cleaned` says what was undone), an
-/// environment problem 2, anything else 1.
-pub(crate) fn run_error(e: MatrixError, cleaned: &str) -> u8 {
-    match e {
-        MatrixError::Interrupted { signal } => {
-            eprintln!(
-                "mapspec matrix: interrupted by {}: {cleaned}",
-                signals::name(signal)
-            );
-            signals::exit_code(signal)
-        }
-        e => {
-            eprintln!("mapspec matrix: {e}");
-            if e.is_environment() {
-                exit::ENV
-            } else {
-                exit::FAILED
-            }
-        }
-    }
 }

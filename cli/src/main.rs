@@ -9,6 +9,7 @@ mod cmd_report;
 mod cmd_run;
 mod cmd_show;
 mod kernel_tree;
+mod matrix_exit;
 mod matrix_image;
 mod output;
 mod run_text;

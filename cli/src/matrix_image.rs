@@ -45,7 +45,7 @@ pub fn run(a: ImageArgs) -> anyhow::Result<u8> {
     let results = match local_image::run_until(&opts, stop.flag()) {
         Ok(r) => r,
         Err(e) => {
-            return Ok(crate::cmd_matrix::run_error(
+            return Ok(crate::matrix_exit::run_error(
                 e,
                 "qemu was killed and the temporary files removed",
             ))

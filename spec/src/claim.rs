@@ -194,68 +194,6 @@ fn situation_steps(spec: &MapSpec, name: &str) -> SituationParts {
     }
 }
 
-pub(crate) fn command_step(
-    cmd: Command,
-    key: Option<Datum>,
-    flags: Flags,
-    expect: Outcome,
-    value: Option<Datum>,
-    input: Option<Datum>,
-) -> Step {
-    let elem = ElemOp {
-        key: key.clone(),
-        value,
-        per_cpu: None,
-        input: if cmd == Command::Lookup { input } else { None },
-        flags: flags.clone(),
-        expect,
-        ..Default::default()
-    };
-    match cmd {
-        Command::Lookup => Step::Lookup(elem),
-        Command::Update => Step::Update(ElemOp {
-            value: Some(elem.value.unwrap_or(Datum::Int(1))),
-            ..elem
-        }),
-        Command::Delete => Step::Delete(elem),
-        Command::LookupAndDelete => Step::LookupAndDelete(elem),
-        Command::GetNextKey => Step::GetNextKey(NextKeyOp {
-            key,
-            next: None,
-            expect,
-        }),
-        Command::LookupBatch => Step::LookupBatch(BatchOp {
-            flags,
-            expect,
-            ..Default::default()
-        }),
-        Command::LookupAndDeleteBatch => Step::LookupAndDeleteBatch(BatchOp {
-            flags,
-            expect,
-            ..Default::default()
-        }),
-        Command::UpdateBatch => Step::UpdateBatch(BatchOp {
-            keys: key.into_iter().collect(),
-            values: vec![elem.value.clone().unwrap_or(Datum::Int(1))],
-            flags,
-            expect,
-            ..Default::default()
-        }),
-        Command::DeleteBatch => Step::DeleteBatch(BatchOp {
-            keys: key.into_iter().collect(),
-            flags,
-            expect,
-            ..Default::default()
-        }),
-        Command::Freeze => Step::Freeze(SimpleOp { expect }),
-        Command::Mmap => Step::Mmap(MmapOp {
-            writable: false,
-            expect,
-            ..Default::default()
-        }),
-    }
-}
-
 impl MapSpec {
     /// The attributes a claim's map is created with.
     pub fn attrs_for(&self, over: &CreateAttrs) -> CreateAttrs {

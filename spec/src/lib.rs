@@ -32,6 +32,5 @@ pub use diagnostic::{Diagnostic, LoadError};
 pub use load::load_str;
 pub use model::*;
 pub use names::{Capability, ElemFlag, Errno, MapFlag, Outcome};
-pub use prog::{Example, ProgLoadOp, ProgRaceOp, ProgRunOp, ProgTornOp};
 pub use read::{load_dir, load_dir_sources, load_file, SpecSource};
 pub use version::{KernelVersion, Since};

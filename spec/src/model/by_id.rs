@@ -41,7 +41,7 @@ impl ByIdOp {
 
     /// The step the command is, judged by `expect`.
     pub fn step(&self) -> super::Step {
-        crate::claim::command_step(
+        super::steps::command_step(
             self.command,
             self.key.clone(),
             self.flags.clone(),

@@ -9,6 +9,8 @@ mod attrs;
 mod by_id;
 mod claims;
 mod data;
+mod example;
+mod prog_steps;
 mod runner;
 mod steps;
 
@@ -16,6 +18,8 @@ pub use attrs::*;
 pub use by_id::*;
 pub use claims::*;
 pub use data::*;
+pub use example::*;
+pub use prog_steps::*;
 pub use runner::*;
 pub use steps::*;
 
@@ -93,7 +97,7 @@ pub struct MapSpec {
     /// Code for the page's Examples chapter: regions of files the suite
     /// compiles and runs (see `prog::Example`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub examples: Vec<crate::prog::Example>,
+    pub examples: Vec<Example>,
     /// Helpers, kfuncs and libbpf consumers of this type (see `api::Api`).
     #[serde(default, skip_serializing_if = "crate::api::Api::is_empty")]
     pub api: crate::api::Api,

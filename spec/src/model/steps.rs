@@ -1,7 +1,7 @@
 //! The steps a scenario or a situation's setup is made of.
 
 use super::data::{is_ok, ok};
-use super::{Datum, Flags};
+use super::{Command, Datum, Flags};
 use crate::names::Outcome;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -176,13 +176,13 @@ pub enum Step {
     Keys(KeysOp),
     TornRead(TornOp),
     /// Kernel side: load one of the suite's BPF programs (the verifier's verdict).
-    ProgLoad(crate::prog::ProgLoadOp),
+    ProgLoad(super::ProgLoadOp),
     /// Kernel side: BPF_PROG_TEST_RUN of one of the suite's BPF programs.
-    ProgRun(crate::prog::ProgRunOp),
+    ProgRun(super::ProgRunOp),
     /// Kernel side, statistical: concurrent counter programs, lost updates counted.
-    ProgRace(crate::prog::ProgRaceOp),
+    ProgRace(super::ProgRaceOp),
     /// Kernel side, statistical: a writer program against userspace lookups.
-    ProgTorn(crate::prog::ProgTornOp),
+    ProgTorn(super::ProgTornOp),
     /// A command through a second fd opened by id with `open_flags`.
     ById(super::ByIdOp),
 }
@@ -231,5 +231,69 @@ impl Step {
             Step::ProgTorn(_) => "prog_torn",
             Step::ById(_) => "by_id",
         }
+    }
+}
+
+/// The step a table cell or a `by_id` second command is: `cmd` with its
+/// key, flags and expected outcome.
+pub(crate) fn command_step(
+    cmd: Command,
+    key: Option<Datum>,
+    flags: Flags,
+    expect: Outcome,
+    value: Option<Datum>,
+    input: Option<Datum>,
+) -> Step {
+    let elem = ElemOp {
+        key: key.clone(),
+        value,
+        per_cpu: None,
+        input: if cmd == Command::Lookup { input } else { None },
+        flags: flags.clone(),
+        expect,
+        ..Default::default()
+    };
+    match cmd {
+        Command::Lookup => Step::Lookup(elem),
+        Command::Update => Step::Update(ElemOp {
+            value: Some(elem.value.unwrap_or(Datum::Int(1))),
+            ..elem
+        }),
+        Command::Delete => Step::Delete(elem),
+        Command::LookupAndDelete => Step::LookupAndDelete(elem),
+        Command::GetNextKey => Step::GetNextKey(NextKeyOp {
+            key,
+            next: None,
+            expect,
+        }),
+        Command::LookupBatch => Step::LookupBatch(BatchOp {
+            flags,
+            expect,
+            ..Default::default()
+        }),
+        Command::LookupAndDeleteBatch => Step::LookupAndDeleteBatch(BatchOp {
+            flags,
+            expect,
+            ..Default::default()
+        }),
+        Command::UpdateBatch => Step::UpdateBatch(BatchOp {
+            keys: key.into_iter().collect(),
+            values: vec![elem.value.clone().unwrap_or(Datum::Int(1))],
+            flags,
+            expect,
+            ..Default::default()
+        }),
+        Command::DeleteBatch => Step::DeleteBatch(BatchOp {
+            keys: key.into_iter().collect(),
+            flags,
+            expect,
+            ..Default::default()
+        }),
+        Command::Freeze => Step::Freeze(SimpleOp { expect }),
+        Command::Mmap => Step::Mmap(MmapOp {
+            writable: false,
+            expect,
+            ..Default::default()
+        }),
     }
 }

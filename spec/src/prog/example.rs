@@ -1,28 +1,6 @@
 //! Examples: the regions of suite sources a page shows, and how they are
 //! marked and extracted. Pure: the caller reads the files.
 
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
-
-/// A code example for a page's Examples chapter: marked regions of files
-/// the suite compiles and runs. `kernel` is `conformance/bpf/FILE.bpf.c#REGION`,
-/// `user` is `conformance/examples/FILE.c#REGION` (or the whole file
-/// without `#REGION`); a region spans the lines between
-/// `mapspec:example:begin REGION` and `mapspec:example:end REGION`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Example {
-    /// Section title.
-    pub title: String,
-    /// One or two sentences before the code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub text: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub kernel: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user: Option<String>,
-}
-
 /// The marker lines of an example region in a source file.
 pub const REGION_BEGIN: &str = "mapspec:example:begin";
 pub const REGION_END: &str = "mapspec:example:end";

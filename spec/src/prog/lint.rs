@@ -1,6 +1,6 @@
 //! Lint of kernel-side steps: known programs, statistical steps declared.
 
-use super::steps::PROGRAMS;
+use super::programs::PROGRAMS;
 
 /// Lint problems of a kernel-side step: unknown programs, statistical steps
 /// in claims that do not say so.

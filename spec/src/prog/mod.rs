@@ -1,10 +1,13 @@
-//! Kernel-side steps and page examples: the step types (`steps`), their
-//! lint (`lint`), and the example regions of suite sources (`example`).
+//! Kernel-side steps and page examples: the suite's programs
+//! (`programs`), the steps' lint (`lint`), and the example regions of suite
+//! sources (`example`). The step and example types are the model's
+//! (`model::prog_steps`, `model::example`), re-exported here.
 
 mod example;
 mod lint;
-mod steps;
+mod programs;
 
-pub use example::{example_region, split_example_ref, Example, REGION_BEGIN, REGION_END};
+pub use crate::model::{Example, ProgLoadOp, ProgRaceOp, ProgRunOp, ProgTornOp};
+pub use example::{example_region, split_example_ref, REGION_BEGIN, REGION_END};
 pub use lint::step_problems;
-pub use steps::{ProgLoadOp, ProgRaceOp, ProgRunOp, ProgTornOp, PROGRAMS};
+pub use programs::PROGRAMS;

@@ -2,53 +2,13 @@
 //! loaded against a claim's map and run with BPF_PROG_TEST_RUN. The runner
 //! binds each program's map named `target` to the claim's map, so the
 //! attributes still come from the spec. Expected values live here, in YAML.
+//! Which programs exist is `prog::PROGRAMS`.
 
-use crate::model::Datum;
-use crate::model::Flags;
+use super::data::{is_ok, ok};
+use super::{Datum, Flags};
 use crate::names::Outcome;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-
-use crate::model::{is_ok, ok};
-
-/// The programs under conformance/bpf/, by name. Lint checks `program:`
-/// against this list; a conformance test keeps it equal to the embedded
-/// objects.
-pub const PROGRAMS: &[&str] = &[
-    "map_lookup",
-    "map_update",
-    "map_delete",
-    "map_push",
-    "map_pop",
-    "map_peek",
-    "counter_atomic",
-    "counter_plain",
-    "locked_writer",
-    "plain_writer",
-    "bloom_push",
-    "bloom_peek",
-    "lookup_u32",
-    "redirect_map_tc",
-    "redirect_map_xdp",
-    "ringbuf_output",
-    "ringbuf_reserve",
-    "user_ringbuf_drain",
-    "inner_add",
-    "sock_lookup",
-    "sock_copy",
-    "sk_storage_get",
-    "sk_storage_create",
-    "inode_storage_get",
-    "perf_output",
-    "under_cgroup",
-    "tail_call",
-    "get_stackid",
-    "select_reuseport",
-    "get_local_storage",
-    "cgroup_storage_count",
-    "arena_alloc",
-    "arena_alloc_free",
-];
 
 /// BPF_PROG_LOAD of one program with its `target` map bound to the claim's
 /// map: what the verifier says (`ok`, or the errno, e.g. EACCES or EINVAL).
