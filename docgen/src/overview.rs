@@ -54,15 +54,15 @@ pub fn errno_meaning(e: Errno) -> Option<&'static str> {
         EEXIST => "``BPF_NOEXIST`` and the key is present; every index of an array is always present.",
         EINVAL => "An attribute, flag or size the map type does not accept.",
         ENOSPC => "No room: a full LPM trie, or a batch buffer too small for one bucket.",
-        EBUSY => "The object is in use: another program or fd holds it exclusively.",
+        EBUSY => "Busy: ``BPF_MAP_FREEZE`` while a writable mapping exists, a socket already in a reuseport array, a lock that could not be taken.",
         EBADF => "A file descriptor in the attributes or the value is not open.",
-        EACCES => "The verifier or the fd's access mode refuses the operation.",
+        EACCES => "The verifier refuses an access that ``BPF_F_RDONLY_PROG`` or ``BPF_F_WRONLY_PROG`` forbids, or ``mmap()`` asks to write a map that programs may only read.",
         ENODEV => "A device the value names does not exist or cannot take part.",
         ENOTSOCK => "The value is a file descriptor, but not of a socket.",
-        EFAULT => "A pointer in the attributes cannot be read or written.",
-        ENOSYS => "The command does not exist in this kernel.",
-        EAGAIN => "Try again: the resource is momentarily unavailable.",
-        EOVERFLOW => "A value does not fit the buffer the caller gave.",
+        EFAULT => "A pointer argument, such as a ``NULL`` key, cannot be read or written.",
+        ENOSYS => "The map type does not implement the operation on this kernel.",
+        EAGAIN => "Momentarily unavailable, such as an empty slot for ``bpf_skb_under_cgroup()`` or a full ring for ``bpf_ringbuf_output()``.",
+        EOVERFLOW => "A value out of range, such as a CPU map queue size above its limit.",
         ENOMEM => "The kernel could not allocate the memory.",
         ENOBUFS => "No buffer space for the operation.",
         EOPNOTSUPP => "95, the standard \"operation not supported\". Not the same value as ``ENOTSUPP``.",
@@ -89,10 +89,19 @@ pub(crate) fn errnos_used(model: &DocModel) -> BTreeSet<Errno> {
                 ClaimKind::Create { expect }
                 | ClaimKind::Command { expect, .. }
                 | ClaimKind::UpdateFlag { expect, .. } => *expect,
-                _ => continue,
+                _ => Outcome::Ok,
             };
             if let Outcome::Err(e) = expect {
                 used.insert(e);
+            }
+            // Scenario steps, and the create of every claim.
+            if let Outcome::Err(e) = cd.claim.program.create_expect {
+                used.insert(e);
+            }
+            for mut step in cd.claim.program.steps.iter().cloned() {
+                if let Some(Outcome::Err(e)) = step.expect_mut().map(|o| *o) {
+                    used.insert(e);
+                }
             }
         }
     }
