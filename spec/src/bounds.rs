@@ -29,6 +29,9 @@ pub const MAX_BATCH_BYTES: u64 = 256 << 20;
 /// Pages one `mmap` step maps, offset included (4).
 pub const MAX_MMAP_PAGES: u64 = 1 << 16;
 
+/// The attribute size of a `raw_create` (4097: one byte over a page).
+pub const MAX_RAW_ATTR: u64 = 1 << 16;
+
 fn over(what: &str, got: u64, max: u64) -> Option<String> {
     (got > max).then(|| format!("{what} {got} is more than the limit of {max}"))
 }
@@ -58,6 +61,15 @@ pub fn step_problems(step: &Step) -> Vec<String> {
             if let Some(c) = o.cpu {
                 out.push(over("cpu", c.into(), MAX_CPU.into()));
             }
+        }
+        Step::RawCreate(o) => out.push(over(
+            "raw_create size",
+            o.size.unwrap_or(0).into(),
+            MAX_RAW_ATTR,
+        )),
+        Step::PushPopRace(o) => {
+            out.push(over("threads", o.threads.into(), MAX_THREADS.into()));
+            out.push(over("values", o.values.into(), MAX_ELEMENTS));
         }
         Step::Fill(o) => {
             out.push(over("fill start", o.start, MAX_FILL_START));

@@ -53,6 +53,8 @@ fn sites(v: &Value, path: &mut Vec<Seg>, out: &mut Vec<Vec<Seg>>) {
                     ("returns", Value::String(_)) => true,
                     ("out" | "retval", Value::Number(_)) => true,
                     ("next" | "processed" | "load", Value::Number(_)) => true,
+                    // push_pop_race: the exact counts it expects.
+                    ("lost" | "duplicated" | "torn", Value::Number(_)) => true,
                     ("value", Value::Number(_)) => in_lookup,
                     _ => false,
                 };

@@ -203,3 +203,32 @@ fn a_kernel_option_must_be_spelt_as_config_spells_it() {
     );
     assert_eq!(lint(&src).len(), 1, "{:?}", lint(&src));
 }
+
+#[test]
+fn raw_create_fields_are_bounded_by_the_attribute() {
+    let src = HASH
+        .replacen("name: \"conn-table\"", "name: \"a_name_of_17_byte\"", 1)
+        .replacen("size: 4096, byte_at: 4095", "size: 4096, byte_at: 4096", 1);
+    let d = lint(&src);
+    one_at(&d, &src, "{name: \"a_name_of_17_byte\"", "at most 16 bytes");
+    one_at(&d, &src, "{size: 4096, byte_at: 4096", "below `size`");
+}
+
+#[test]
+fn push_pop_race_needs_two_threads_and_two_cpus() {
+    let src = include_str!("../maps/queue.yaml")
+        .replacen(
+            "requires: {cpus: 2}\n    map: {max_entries: 16",
+            "map: {max_entries: 16",
+            1,
+        )
+        .replacen(
+            "push_pop_race: {threads: 2",
+            "push_pop_race: {threads: 1",
+            1,
+        );
+    let d = load_str(Path::new("spec/maps/queue.yaml"), &src)
+        .err()
+        .unwrap_or_default();
+    one_at(&d, &src, "{threads: 1", "`requires: {cpus: 2}`");
+}

@@ -20,7 +20,10 @@ pub enum Command {
 /// Run one batch command; judge its outcome, the count the kernel
 /// reported and, for lookups, the set of keys read.
 pub fn batch(cx: &mut Context, m: &Map, command: Command, op: &BatchOp) -> Flow {
-    let flags = op.flags.value();
+    let flags = sys::BatchFlags {
+        elem: op.flags.value(),
+        batch: op.batch_flags.unwrap_or(0),
+    };
     let (what, got, n, keys_out) = match command {
         Command::Lookup | Command::LookupAndDelete => {
             let del = command == Command::LookupAndDelete;
@@ -63,6 +66,18 @@ pub fn batch(cx: &mut Context, m: &Map, command: Command, op: &BatchOp) -> Flow 
             let what = format!("delete_batch(keys={})", op.keys.len());
             (what, got, n, None)
         }
+    };
+    // Every flags field that was set is shown.
+    let mut set = String::new();
+    if !op.flags.is_default() {
+        set.push_str(&format!(", elem_flags={}", op.flags.names()));
+    }
+    if let Some(b) = op.batch_flags {
+        set.push_str(&format!(", flags={b:#x}"));
+    }
+    let what = match what.strip_suffix(')') {
+        Some(head) => format!("{head}{set})"),
+        None => what,
     };
     cx.check(what.clone(), op.expect, got)?;
     if let Some(want) = op.processed {

@@ -5,8 +5,9 @@ use super::context::Context;
 use super::map::{encode, encoded, per_cpu_values, Map};
 use super::print;
 use super::verdict::{error, Flow, Mismatch};
+use crate::sys::cpu;
 use crate::sys::map as sys;
-use mapspec_spec::{Datum, ElemOp, Outcome};
+use mapspec_spec::{Datum, ElemOp, FillOp, Outcome};
 
 /// Which element command an [`ElemOp`] is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,11 +21,11 @@ pub enum Command {
 /// Run one element command and judge it (and the value a lookup read).
 pub fn elem(cx: &mut Context, m: &Map, command: Command, op: &ElemOp) -> Flow {
     let key = m.key(op.key.as_ref())?;
-    let flags = op.flags.value();
-    let fl = if op.flags.is_default() {
-        String::new()
-    } else {
-        format!(", {}", op.flags.names())
+    let flags = op.flags_value();
+    let fl = match op.flag_bits {
+        Some(bits) => format!(", flags={bits:#x}"),
+        None if op.flags.is_default() => String::new(),
+        None => format!(", {}", op.flags.names()),
     };
     let key_text = print::datum(op.key.as_ref());
     match command {
@@ -125,8 +126,15 @@ fn check_value(cx: &mut Context, m: &Map, what: &str, got: &[u8], op: &ElemOp) -
 
 /// Insert keys `start..start+count` (default: up to max_entries) with
 /// value = key. Setup, not a claim: any failure is an error of the check.
-pub fn fill(cx: &mut Context, m: &Map, start: u64, count: Option<u64>) -> Flow {
-    let count = count.unwrap_or(m.max_entries as u64);
+pub fn fill(cx: &mut Context, m: &Map, op: &FillOp) -> Flow {
+    let (start, count) = (op.start, op.count.unwrap_or(m.max_entries as u64));
+    // Puts the thread's mask back as it was when dropped.
+    let _saved = op.cpu.map(|_| cpu::SavedAffinity::save());
+    if let Some(c) = op.cpu {
+        if !cpu::pin(c as usize) {
+            return Err(error(format!("fill: pinning the thread to CPU {c} failed")));
+        }
+    }
     for k in start..start + count {
         let key = if m.key_size == 0 {
             None
@@ -139,8 +147,9 @@ pub fn fill(cx: &mut Context, m: &Map, start: u64, count: Option<u64>) -> Flow {
             return Err(error(format!("fill: update(key={k}) -> {got}")));
         }
     }
+    let on = op.cpu.map(|c| format!(" on CPU {c}")).unwrap_or_default();
     cx.trace.push(format!(
-        "fill: update keys {start}..{} -> ok",
+        "fill: update keys {start}..{}{on} -> ok",
         start + count
     ));
     Ok(())

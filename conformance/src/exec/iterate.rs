@@ -59,15 +59,24 @@ pub fn keys(cx: &mut Context, m: &Map, op: &KeysOp) -> Flow {
         .map(|k| encode(k, m.key_size))
         .collect::<Result<_, _>>()
         .map_err(error)?;
-    if let Some(max) = op.at_most {
+    // One CPU's share: max_entries / possible CPUs, rounded up (the kernel
+    // rounds max_entries up to a multiple of the CPUs).
+    let share = op
+        .cpu_share
+        .then(|| (m.max_entries as usize).div_ceil(m.ncpu.max(1)));
+    if let Some(max) = op.at_most.map(|n| n as usize).or(share) {
         let mut distinct = seen.clone();
         distinct.sort();
         distinct.dedup();
         let missing = want.iter().any(|k| !seen.contains(k));
-        let expected = format!(
-            "at most {max} distinct keys including [{}], then ENOENT",
-            keys_text(&want, ", ")
-        );
+        let including = keys_text(&want, ", ");
+        let expected = match share {
+            Some(n) => format!(
+                "exactly {n} distinct keys ({} entries / {} possible CPUs) including [{including}], then ENOENT",
+                m.max_entries, m.ncpu
+            ),
+            None => format!("at most {max} distinct keys including [{including}], then ENOENT"),
+        };
         // Sorted: which keys an LRU map keeps, and the order a hash
         // walks them in, vary from run to run; the claim is about the set.
         let mut sorted = seen.clone();
@@ -79,7 +88,8 @@ pub fn keys(cx: &mut Context, m: &Map, op: &KeysOp) -> Flow {
         );
         cx.trace.push(format!("keys via get_next_key: {observed}"));
         cx.expected.push(expected.clone());
-        if seen.len() > max as usize
+        if seen.len() > max
+            || share.is_some_and(|n| seen.len() != n)
             || distinct.len() != seen.len()
             || missing
             || end != Outcome::Err(Errno::ENOENT)

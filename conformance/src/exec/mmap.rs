@@ -9,15 +9,16 @@ use mapspec_spec::{MmapOp, Outcome};
 pub fn mmap(cx: &mut Context, m: &Map, op: &MmapOp) -> Flow {
     let pages = op.pages.unwrap_or(1);
     let what = format!(
-        "mmap(pages={pages}, offset={}, {})",
+        "mmap(pages={pages}, offset={}, {}{})",
         op.offset_pages,
         if op.writable {
             "PROT_READ|PROT_WRITE"
         } else {
             "PROT_READ"
-        }
+        },
+        if op.private { ", MAP_PRIVATE" } else { "" }
     );
-    let mapping = match sys::mmap(&m.fd, op.writable, op.offset_pages, pages) {
+    let mapping = match sys::mmap(&m.fd, op.writable, op.private, op.offset_pages, pages) {
         Ok(mapping) => mapping,
         Err(e) => return cx.check(what, op.expect, e),
     };

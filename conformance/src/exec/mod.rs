@@ -3,7 +3,7 @@
 //! syscalls that produced it.
 //!
 //! One module per step family (`create`, `elem`, `iterate`, `batch`,
-//! `mmap`, `torn`, `programs`, `races`); each records into the check's
+//! `mmap`, `torn`, `programs`, `races`, `push_pop`); each records into the check's
 //! [`context::Context`] and judges every outcome with its one `check`,
 //! which holds the refusal rule. Modules depend downwards only: families
 //! on `context`, `map`, `print` and `verdict`; nothing on this one.
@@ -18,7 +18,9 @@ mod map;
 mod mmap;
 mod print;
 mod programs;
+mod push_pop;
 mod races;
+mod raw_create;
 mod resolve;
 mod torn;
 mod verdict;
@@ -69,7 +71,7 @@ impl StepInterpreter<'_> {
         let steps = program
             .steps
             .iter()
-            .try_for_each(|step| self.step(&map, step));
+            .try_for_each(|step| self.step(&program, &map, step));
         if program.runner.elements_live_in_owner {
             // Untraced: cleanup, not evidence (see RunnerFacts).
             self.cx.fixtures.release_owned_storage(&map.fd);
@@ -77,10 +79,10 @@ impl StepInterpreter<'_> {
         steps
     }
 
-    fn step(&mut self, m: &Map, step: &Step) -> Flow {
+    fn step(&mut self, p: &Program, m: &Map, step: &Step) -> Flow {
         if let Step::ById(op) = step {
             return match by_id::open(&mut self.cx, m, op)? {
-                Some(second) => self.step(&second, &op.step()),
+                Some(second) => self.step(p, &second, &op.step()),
                 None => Ok(()),
             };
         }
@@ -90,7 +92,7 @@ impl StepInterpreter<'_> {
             Step::Lookup(op) => elem::elem(cx, m, elem::Command::Lookup, op),
             Step::LookupAndDelete(op) => elem::elem(cx, m, elem::Command::LookupAndDelete, op),
             Step::Delete(op) => elem::elem(cx, m, elem::Command::Delete, op),
-            Step::Fill(op) => elem::fill(cx, m, op.start, op.count),
+            Step::Fill(op) => elem::fill(cx, m, op),
             Step::GetNextKey(op) => iterate::next_key(cx, m, op),
             Step::Keys(op) => iterate::keys(cx, m, op),
             Step::LookupBatch(op) => batch::batch(cx, m, batch::Command::Lookup, op),
@@ -109,6 +111,8 @@ impl StepInterpreter<'_> {
             Step::ProgRun(op) => programs::prog_run(cx, m, op),
             Step::ProgRace(op) => races::prog_race(cx, m, op),
             Step::ProgTorn(op) => torn::prog_torn(cx, m, op),
+            Step::PushPopRace(op) => push_pop::push_pop_race(cx, m, op),
+            Step::RawCreate(op) => raw_create::raw_create(cx, p, m, op),
             // Run above, through the second fd.
             Step::ById(_) => Ok(()),
         }

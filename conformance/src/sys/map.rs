@@ -121,11 +121,18 @@ pub fn freeze(fd: impl AsFd) -> Outcome {
     Outcome::from_ret(unsafe { libbpf_sys::bpf_map_freeze(fd.as_fd().as_raw_fd()) })
 }
 
-fn batch_opts(elem_flags: u64) -> libbpf_sys::bpf_map_batch_opts {
+/// A batch command's two flags fields: `elem_flags` and its own `flags`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BatchFlags {
+    pub elem: u64,
+    pub batch: u64,
+}
+
+fn batch_opts(f: BatchFlags) -> libbpf_sys::bpf_map_batch_opts {
     libbpf_sys::bpf_map_batch_opts {
         sz: std::mem::size_of::<libbpf_sys::bpf_map_batch_opts>() as _,
-        elem_flags,
-        flags: 0,
+        elem_flags: f.elem,
+        flags: f.batch,
     }
 }
 
@@ -137,7 +144,7 @@ pub fn lookup_batch(
     keys: &mut [u8],
     values: &mut [u8],
     count: u32,
-    elem_flags: u64,
+    elem_flags: BatchFlags,
 ) -> (Outcome, u32) {
     let mut n = count;
     // Large enough for every map type's batch token (hash: bucket u32).
@@ -169,7 +176,7 @@ pub fn update_batch(
     keys: &[u8],
     values: &[u8],
     count: u32,
-    elem_flags: u64,
+    elem_flags: BatchFlags,
 ) -> (Outcome, u32) {
     let mut n = count;
     let opts = batch_opts(elem_flags);
@@ -186,7 +193,12 @@ pub fn update_batch(
     (Outcome::from_ret(ret), n)
 }
 
-pub fn delete_batch(fd: impl AsFd, keys: &[u8], count: u32, elem_flags: u64) -> (Outcome, u32) {
+pub fn delete_batch(
+    fd: impl AsFd,
+    keys: &[u8],
+    count: u32,
+    elem_flags: BatchFlags,
+) -> (Outcome, u32) {
     let mut n = count;
     let opts = batch_opts(elem_flags);
     // SAFETY: keys holds `count` keys.
@@ -222,19 +234,24 @@ pub fn page_size() -> usize {
 pub fn mmap(
     fd: impl AsFd,
     writable: bool,
+    private: bool,
     offset_pages: u64,
     pages: u64,
 ) -> Result<Mapping, Outcome> {
     let ps = page_size();
     let len = pages as usize * ps;
     let prot = libc::PROT_READ | if writable { libc::PROT_WRITE } else { 0 };
-    // SAFETY: a fresh shared mapping of a map fd; the kernel validates it.
+    // SAFETY: a fresh mapping of a map fd; the kernel validates it.
     let addr = unsafe {
         libc::mmap(
             ptr::null_mut(),
             len,
             prot,
-            libc::MAP_SHARED,
+            if private {
+                libc::MAP_PRIVATE
+            } else {
+                libc::MAP_SHARED
+            },
             fd.as_fd().as_raw_fd(),
             (offset_pages as usize * ps) as libc::off_t,
         )

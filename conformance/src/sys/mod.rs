@@ -10,6 +10,7 @@ pub mod cpu;
 pub mod map;
 pub mod map_id;
 pub mod prog;
+pub mod raw;
 
 // The fixtures create and empty maps through the same calls.
 pub use map::{delete, map_create, CreateArgs};

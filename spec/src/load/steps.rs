@@ -137,6 +137,32 @@ pub(super) fn validate_steps(
                 ctx.at(&p, "torn_read is a statistical concurrency check: the claim needs `requires: {statistical: true, cpus: 2}`".into());
             }
         }
+        if let Step::RawCreate(o) = step {
+            let size = o.size.unwrap_or(RawCreateOp::DEFAULT_SIZE);
+            if o.name
+                .as_ref()
+                .is_some_and(|n| n.len() > RawCreateOp::NAME_LEN)
+            {
+                ctx.at(
+                    &p,
+                    "raw_create: `name` fills map_name, a char[16]: at most 16 bytes".into(),
+                );
+            }
+            if o.byte_at.is_some_and(|b| b >= size) {
+                ctx.at(&p, "raw_create: `byte_at` must be below `size`".into());
+            }
+            if size < RawCreateOp::DEFAULT_SIZE && (o.name.is_some() || o.byte_at.is_some()) {
+                ctx.at(
+                    &p,
+                    "raw_create: a `size` below 72 leaves out map_name".into(),
+                );
+            }
+        }
+        if let Step::PushPopRace(o) = step {
+            if o.threads < 2 || cpus.unwrap_or(1) < 2 {
+                ctx.at(&p, "push_pop_race is a concurrency check: it needs `threads` of at least 2 and `requires: {cpus: 2}`".into());
+            }
+        }
         for m in crate::prog::step_problems(step, statistical, cpus) {
             ctx.at(&p, m);
         }

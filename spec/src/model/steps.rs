@@ -30,8 +30,18 @@ pub struct ElemOp {
     pub input: Option<Datum>,
     #[serde(default, skip_serializing_if = "Flags::is_default")]
     pub flags: Flags,
+    /// The flags as a number, for bits uapi does not name (instead of `flags`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flag_bits: Option<u64>,
     #[serde(default = "ok", skip_serializing_if = "is_ok")]
     pub expect: Outcome,
+}
+
+impl ElemOp {
+    /// The flags passed: `flag_bits`, else `flags`.
+    pub fn flags_value(&self) -> u64 {
+        self.flag_bits.unwrap_or_else(|| self.flags.value())
+    }
 }
 
 /// BPF_MAP_GET_NEXT_KEY.
@@ -64,6 +74,9 @@ pub struct BatchOp {
     /// Element flags (`elem_flags`).
     #[serde(default, skip_serializing_if = "Flags::is_default")]
     pub flags: Flags,
+    /// The command's own `flags` field (beside `elem_flags`), as a number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch_flags: Option<u64>,
     /// The number of elements the kernel reports as processed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub processed: Option<u32>,
@@ -86,9 +99,12 @@ pub struct SimpleOp {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MmapOp {
-    /// PROT_WRITE as well as PROT_READ (MAP_SHARED).
+    /// PROT_WRITE as well as PROT_READ.
     #[serde(default)]
     pub writable: bool,
+    /// MAP_PRIVATE instead of MAP_SHARED.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub private: bool,
     /// Offset in pages.
     #[serde(default)]
     pub offset_pages: u64,
@@ -117,6 +133,10 @@ pub struct FillOp {
     pub start: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<u64>,
+    /// Run the updates from this CPU (the thread is pinned, then put back):
+    /// per-CPU LRU lists fill from the CPU that updates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu: Option<u32>,
 }
 
 /// Walk the map with GET_NEXT_KEY from NULL and compare the keys seen.
@@ -124,7 +144,7 @@ pub struct FillOp {
 #[serde(deny_unknown_fields)]
 pub struct KeysOp {
     /// The keys expected, as a set (or a sequence with `ordered`). With
-    /// `at_most`: keys that must be among those seen.
+    /// `at_most` or `cpu_share`: keys that must be among those seen.
     #[serde(default)]
     pub expect: Vec<Datum>,
     /// Compare as a sequence instead of as a set.
@@ -134,6 +154,11 @@ pub struct KeysOp {
     /// once (for maps that evict, such as LRU maps).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub at_most: Option<u32>,
+    /// Instead of an exact set: exactly one CPU's share of the map,
+    /// max_entries / possible CPUs rounded up, distinct keys, each seen once
+    /// (what a `BPF_F_NO_COMMON_LRU` map keeps of updates from one CPU).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub cpu_share: bool,
 }
 
 /// A statistical race between a writer and a reader thread on one element.
@@ -155,6 +180,60 @@ pub struct TornOp {
     /// Pass only when at most this many torn reads were seen.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub torn_at_most: Option<u64>,
+}
+
+/// Queue and stack: `threads` threads, each on its own CPU, push
+/// `values` distinct values each and pop concurrently; then the map is
+/// drained. Every value is a u64 repeated over `value_size`. The check
+/// fails unless the counts below are exactly what was seen.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PushPopRaceOp {
+    /// Threads pushing and popping at once (at least 2).
+    pub threads: u32,
+    /// Values each thread pushes.
+    pub values: u32,
+    /// Values pushed and never popped.
+    pub lost: u64,
+    /// Pops that returned a value already popped, or one never pushed.
+    pub duplicated: u64,
+    /// Pops whose value mixes two pushes.
+    pub torn: u64,
+}
+
+/// A second BPF_MAP_CREATE whose attribute bytes the spec controls:
+/// `union bpf_attr` built by hand (map_type, key_size, value_size,
+/// max_entries, map_flags, map_name), passed with `size` bytes. For what
+/// libbpf never sends: unknown types and flag bits, bad names, oversized
+/// attributes and non-zero bytes past the fields the kernel knows.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawCreateOp {
+    /// The map type number (default: the claim's type).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub map_type: Option<u32>,
+    /// `map_flags` as a number, for bits uapi does not name (default: the
+    /// claim's flags).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub map_flags: Option<u32>,
+    /// The bytes of `map_name` (at most 16; no NUL is added).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The attribute size passed to bpf(2) (default 72, up to `map_extra`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u32>,
+    /// One byte set at this offset of the attribute (below `size`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub byte_at: Option<u32>,
+    #[serde(default = "ok", skip_serializing_if = "is_ok")]
+    pub expect: Outcome,
+}
+
+impl RawCreateOp {
+    /// What `size` defaults to: `union bpf_attr` up to `map_extra`.
+    pub const DEFAULT_SIZE: u32 = 72;
+    /// `map_name` is a char[16].
+    pub const NAME_LEN: usize = 16;
 }
 
 /// One action in a scenario or in a situation's setup.
@@ -185,6 +264,10 @@ pub enum Step {
     ProgTorn(super::ProgTornOp),
     /// A command through a second fd opened by id with `open_flags`.
     ById(super::ByIdOp),
+    /// Concurrent pushes and pops from several threads, every value counted.
+    PushPopRace(PushPopRaceOp),
+    /// A BPF_MAP_CREATE with hand-built attribute bytes.
+    RawCreate(RawCreateOp),
 }
 
 impl Step {
@@ -204,8 +287,9 @@ impl Step {
             Step::ProgLoad(o) => Some(&mut o.expect),
             Step::ProgRun(o) => Some(&mut o.expect),
             Step::ById(o) => Some(&mut o.expect),
+            Step::RawCreate(o) => Some(&mut o.expect),
             Step::Fill(_) | Step::Keys(_) | Step::TornRead(_) => None,
-            Step::ProgRace(_) | Step::ProgTorn(_) => None,
+            Step::ProgRace(_) | Step::ProgTorn(_) | Step::PushPopRace(_) => None,
         }
     }
 
@@ -230,6 +314,8 @@ impl Step {
             Step::ProgRace(_) => "prog_race",
             Step::ProgTorn(_) => "prog_torn",
             Step::ById(_) => "by_id",
+            Step::PushPopRace(_) => "push_pop_race",
+            Step::RawCreate(_) => "raw_create",
         }
     }
 }
