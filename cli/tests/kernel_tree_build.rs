@@ -1,0 +1,231 @@
+//! `mapspec docs --kernel-tree` in a real kernel tree: Debian's newest
+//! linux-source, fetched through the matrix's apt set-up (network on a
+//! cold cache). The pages go in, the stock pages they supersede go out,
+//! the toctrees follow; `make SPHINXDIRS=bpf htmldocs` (the kernel's own
+//! Sphinx requirements, in a venv) gives no warning the stock tree does
+//! not give, every page is in the rendered tree, and checkpatch --strict
+//! finds nothing in the changed files or in the `--patches` series.
+
+mod kernel_tree_support;
+
+use kernel_tree_support::*;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::Instant;
+
+fn mapspec(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mapspec"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("run mapspec")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// The .rst files of Documentation/bpf and their texts.
+fn pages(dir: &Path) -> BTreeMap<String, String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".rst"))
+        .map(|n| (n.clone(), std::fs::read_to_string(dir.join(&n)).unwrap()))
+        .collect()
+}
+
+fn is_generated(text: &str) -> bool {
+    text.lines()
+        .take(8)
+        .any(|l| l.contains(mapspec_docgen::MARKER))
+}
+
+#[test]
+fn kernel_tree_pages_build_without_new_warnings_and_pass_checkpatch() {
+    let started = Instant::now();
+    let stock = stock_tree();
+    let venv = sphinx_venv(&stock.dir);
+    let stock_warnings = stock_warnings(&stock, &venv);
+    eprintln!(
+        "{} {}: tree, venv and stock warnings ready after {:.1?}",
+        stock.package.name,
+        stock.package.version,
+        started.elapsed()
+    );
+
+    // Every source a kernel-doc directive of Documentation/bpf names is in
+    // the tree: a missing one would warn before and after alike.
+    let bpf_stock = stock.dir.join("Documentation/bpf");
+    for (name, t) in pages(&bpf_stock) {
+        for l in t.lines() {
+            if let Some(src) = l.trim().strip_prefix(".. kernel-doc::") {
+                let src = src.trim();
+                assert!(
+                    stock.dir.join(src).is_file(),
+                    "{name}: {src} is not in the tree"
+                );
+            }
+        }
+    }
+
+    let scratch = tempfile::tempdir().unwrap();
+    let work = scratch.path().join("linux");
+    work_tree(&stock.dir, &work);
+    let w = work.to_str().unwrap();
+    let bpf = work.join("Documentation/bpf");
+    let before = pages(&bpf);
+
+    let r = mapspec(&["docs", "--kernel-tree", w]);
+    assert!(r.status.success(), "docs --kernel-tree: {}", text(&r));
+    let out = text(&r);
+    let after = pages(&bpf);
+    let generated: BTreeSet<&String> = after
+        .iter()
+        .filter(|(_, t)| is_generated(t))
+        .map(|(n, _)| n)
+        .collect();
+    assert!(generated.len() > 1, "no generated page in the tree:\n{out}");
+
+    // Superseded stock pages are gone, and said to be; the rest stays.
+    for n in before.keys() {
+        let superseded = generated
+            .iter()
+            .any(|g| mapspec_docgen::kernel_tree::supersedes(g).contains(n));
+        if superseded && !generated.contains(n) {
+            assert!(!after.contains_key(n), "{n} is superseded but still there");
+            assert!(
+                out.contains(&format!("removed Documentation/bpf/{n}: a stock page")),
+                "removing {n} is not reported:\n{out}"
+            );
+        } else {
+            assert!(
+                after.contains_key(n),
+                "{n} was removed, but nothing supersedes it"
+            );
+        }
+    }
+    let r = mapspec(&["docs", "--kernel-tree", w]);
+    assert!(
+        text(&r).contains("0 file(s) changed"),
+        "a second run changes: {}",
+        text(&r)
+    );
+
+    // The build runs while the series is made and checkpatch reads.
+    let build = {
+        let (work, venv) = (work.clone(), venv.clone());
+        std::thread::spawn(move || {
+            let t = Instant::now();
+            (build_warnings(&work, &venv), t.elapsed())
+        })
+    };
+
+    // The series, from a stock copy, which it leaves alone. mapspec runs
+    // the tree's checkpatch.pl --strict on it (exit 1 on any finding but
+    // the MAINTAINERS question, or on a patch over 20 KiB).
+    let stock_copy = scratch.path().join("stock");
+    work_tree(&stock.dir, &stock_copy);
+    let series = scratch.path().join("patches");
+    let s = series.to_str().unwrap();
+    let t = Instant::now();
+    let r = mapspec(&[
+        "docs",
+        "--kernel-tree",
+        stock_copy.to_str().unwrap(),
+        "--patches",
+        s,
+    ]);
+    eprintln!("docs --patches (with checkpatch): {:.1?}", t.elapsed());
+    let mut problems = Vec::new();
+    if !r.status.success() {
+        problems.push(format!(
+            "docs --patches failed:\n{}",
+            String::from_utf8_lossy(&r.stderr)
+        ));
+    }
+    assert_eq!(
+        pages(&stock_copy.join("Documentation/bpf")),
+        before,
+        "--patches changed the tree"
+    );
+    let mut patches: Vec<PathBuf> = std::fs::read_dir(&series)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    patches.sort();
+    assert!(patches.len() > 1, "no series in {s}");
+    for p in &patches {
+        let body = std::fs::read_to_string(p).unwrap();
+        let name = p.file_name().unwrap().to_string_lossy().into_owned();
+        if body.len() > 20 * 1024 {
+            problems.push(format!("{name}: {} bytes", body.len()));
+        }
+        let subject = body.lines().find(|l| l.starts_with("Subject: [PATCH"));
+        if !subject.is_some_and(|l| l.contains("] bpf, docs: ")) {
+            problems.push(format!("{name}: no `bpf, docs:` subject"));
+        }
+        if body.contains("Signed-off-by:") {
+            problems.push(format!("{name}: has a Signed-off-by"));
+        }
+    }
+
+    // checkpatch: nothing on the generated pages; nothing new on the
+    // tree's pages that the toctree edits touched.
+    let changed: Vec<&String> = after
+        .keys()
+        .filter(|n| before.get(*n) != after.get(*n))
+        .collect();
+    let rel = |n: &str| PathBuf::from(format!("Documentation/bpf/{n}"));
+    let mut files: Vec<PathBuf> = changed.iter().map(|n| rel(n)).collect();
+    // The stock versions of the tree's own edited pages, to compare with.
+    let mut stock_pages = BTreeMap::new();
+    for n in changed.iter().filter(|n| !is_generated(&after[**n])) {
+        let f = stock_copy.join(rel(n));
+        stock_pages.insert(n.to_string(), f.clone());
+        files.push(f);
+    }
+    let t = Instant::now();
+    let found = checkpatch(&work, &["-f"], &files);
+    eprintln!(
+        "checkpatch -f of {} files: {:.1?}",
+        files.len(),
+        t.elapsed()
+    );
+    let mut findings = Vec::new();
+    for n in &changed {
+        let was = stock_pages
+            .get(*n)
+            .map(|f| found[f].clone())
+            .unwrap_or_default();
+        findings.extend(found[&rel(n)].difference(&was).map(|l| format!("{n}: {l}")));
+    }
+
+    // The build: nothing new against the stock tree, every page rendered.
+    let (after_warnings, took) = build.join().unwrap();
+    eprintln!("after-build: {took:.1?}");
+    let new: Vec<&String> = after_warnings.difference(&stock_warnings).collect();
+    assert!(
+        new.is_empty(),
+        "warnings the stock tree does not give:\n{new:#?}"
+    );
+    for n in after.keys() {
+        let html = work
+            .join("Documentation/output/bpf")
+            .join(n.replace(".rst", ".html"));
+        assert!(html.is_file(), "{n} is not in the rendered tree");
+    }
+    assert!(
+        findings.is_empty(),
+        "checkpatch on the changed files:\n{findings:#?}"
+    );
+    assert!(problems.is_empty(), "the series:\n{problems:#?}");
+    eprintln!("kernel-tree test: {:.1?} in all", started.elapsed());
+}
