@@ -144,12 +144,30 @@ pub fn load_dir_sources(dir: &Path) -> Result<Vec<SpecSource>, LoadError> {
     let mut specs = Vec::new();
     let mut diags = Vec::new();
     let mut by_type: BTreeMap<String, PathBuf> = BTreeMap::new();
-    for f in files {
-        let loaded = read_spec(&f).and_then(|source| {
-            load_str(&f, &source)
+    let load = |f: &PathBuf| {
+        read_spec(f).and_then(|source| {
+            load_str(f, &source)
                 .map(|spec| (spec, source))
                 .map_err(|diagnostics| LoadError::Invalid { diagnostics })
-        });
+        })
+    };
+    // Files are independent until the cross-file checks below: loaded on
+    // every CPU, kept in file order (the YAML work is most of `docs`).
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 8);
+    let chunk = files.len().div_ceil(threads).max(1);
+    let loaded: Vec<_> = std::thread::scope(|scope| {
+        let handles: Vec<_> = files
+            .chunks(chunk)
+            .map(|c| scope.spawn(move || c.iter().map(load).collect::<Vec<_>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    });
+    for (f, loaded) in files.into_iter().zip(loaded) {
         match loaded {
             Ok((s, source)) => {
                 if let Some(prev) = by_type.insert(s.map_type.clone(), f.clone()) {
