@@ -1,15 +1,34 @@
-//! What a matrix run and an `--image` run do before their first boot: a
-//! private temporary directory, the initramfs written into it, and the
-//! accelerator (the KVM probe, a few seconds at most, overlaps packing the
-//! initramfs).
+//! What a matrix run and an `--image` run do before their first boot: check
+//! their inputs, then make a private temporary directory, the initramfs
+//! written into it, and the accelerator (the KVM probe, a few seconds at
+//! most, overlaps packing the initramfs).
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicUsize;
 
 use mapspec_spec::MapSpec;
 
-use crate::qemu::Accel;
-use crate::{accel, initramfs, MatrixError};
+use crate::qemu::{self, Accel};
+use crate::{accel, config, elf, initramfs, MatrixError};
+
+/// What both kinds of run check and read before anything else: qemu is
+/// there, the runner is static, the specs load; and the kernel cache
+/// (`cache`, else `config::cache_dir()`).
+pub fn inputs(
+    qemu: &str,
+    runner: &Path,
+    specs_dir: &Path,
+    cache: Option<&Path>,
+) -> Result<(Vec<MapSpec>, PathBuf), MatrixError> {
+    qemu::check_qemu(qemu)?;
+    elf::check_static(runner)?;
+    let specs = initramfs::load_specs(specs_dir)?;
+    let cache = match cache {
+        Some(c) => c.to_path_buf(),
+        None => config::cache_dir()?,
+    };
+    Ok((specs, cache))
+}
 
 pub struct Prepared {
     /// Removed when dropped, with the initramfs in it.

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use mapspec_spec::results::{LocalImage, RunReport};
 
 use crate::qemu::{self, Accel, Boot};
-use crate::{accel, boot_setup, compare, config, elf, fetch, initramfs, pvh, MatrixError};
+use crate::{accel, boot_setup, compare, fetch, pvh, MatrixError};
 
 pub struct LocalOptions {
     pub images: Vec<PathBuf>,
@@ -156,13 +156,12 @@ fn missing_options(e: MatrixError, image: &Path) -> MatrixError {
 /// to `out_dir`, and return what each did. `Err` only for what stops the
 /// whole run.
 pub fn run_until(opts: &LocalOptions, stop: &AtomicUsize) -> Result<Vec<LocalResult>, MatrixError> {
-    qemu::check_qemu(&opts.qemu)?;
-    elf::check_static(&opts.runner)?;
-    let specs = initramfs::load_specs(&opts.specs_dir)?;
-    let cache = match &opts.cache {
-        Some(c) => c.clone(),
-        None => config::cache_dir()?,
-    };
+    let (specs, cache) = boot_setup::inputs(
+        &opts.qemu,
+        &opts.runner,
+        &opts.specs_dir,
+        opts.cache.as_deref(),
+    )?;
     let prepared = boot_setup::prepare_boot(&opts.runner, &specs, opts.accel, &opts.qemu, stop)?;
     let (accel, initrd) = (prepared.accel, &prepared.initrd);
     if let Some(why) = &prepared.why {

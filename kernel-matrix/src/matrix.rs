@@ -13,7 +13,7 @@ use mapspec_spec::results::RunReport;
 
 use crate::config::{self, KernelSpec, KernelsFile, LockEntry, LockFile};
 use crate::kernel_boot::{one_kernel, short, PanicEvidence, Shared};
-use crate::{boot_setup, compare, elf, fetch, initramfs, qemu, schedule, MatrixError};
+use crate::{boot_setup, compare, fetch, schedule, MatrixError};
 
 pub use crate::options::Options;
 
@@ -102,13 +102,12 @@ pub fn run_until(opts: &Options, stop: &AtomicUsize) -> Result<Outcome, MatrixEr
             wall: started.elapsed(),
         });
     }
-    qemu::check_qemu(&opts.qemu)?;
-    elf::check_static(&opts.runner)?;
-    let specs = initramfs::load_specs(&opts.specs_dir)?;
-    let cache = match &opts.cache {
-        Some(c) => c.clone(),
-        None => config::cache_dir()?,
-    };
+    let (specs, cache) = boot_setup::inputs(
+        &opts.qemu,
+        &opts.runner,
+        &opts.specs_dir,
+        opts.cache.as_deref(),
+    )?;
 
     let mp = MultiProgress::new();
     if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {

@@ -42,6 +42,16 @@ fn kind_of(t: std::fs::FileType) -> &'static str {
     }
 }
 
+fn not_regular(path: &Path, meta: &std::fs::Metadata) -> LoadError {
+    refused(
+        path,
+        format!(
+            "{}: a spec must be a regular file",
+            kind_of(meta.file_type())
+        ),
+    )
+}
+
 /// The text of a spec file, or why it is refused.
 fn read_spec(path: &Path) -> Result<String, LoadError> {
     let io = |source| LoadError::Io {
@@ -52,13 +62,7 @@ fn read_spec(path: &Path) -> Result<String, LoadError> {
     // opening a device can have effects of its own.
     let meta = std::fs::metadata(path).map_err(io)?;
     if !meta.is_file() {
-        return Err(refused(
-            path,
-            format!(
-                "{}: a spec must be a regular file",
-                kind_of(meta.file_type())
-            ),
-        ));
+        return Err(not_regular(path, &meta));
     }
     // O_NONBLOCK and a second look at what was opened: the path may have
     // been replaced in between.
@@ -69,13 +73,7 @@ fn read_spec(path: &Path) -> Result<String, LoadError> {
         .map_err(io)?;
     let meta = file.metadata().map_err(io)?;
     if !meta.is_file() {
-        return Err(refused(
-            path,
-            format!(
-                "{}: a spec must be a regular file",
-                kind_of(meta.file_type())
-            ),
-        ));
+        return Err(not_regular(path, &meta));
     }
     let limit = yaml::LIMITS.bytes as u64;
     if meta.len() > limit {
