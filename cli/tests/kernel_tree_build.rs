@@ -182,7 +182,10 @@ fn kernel_tree_pages_build_without_new_warnings_and_pass_checkpatch() {
     let (r, patches) = series(&stock, &stock_copy, &scratch.path().join("patches"));
     let mut problems = Vec::new();
     let stderr = String::from_utf8_lossy(&r.stderr);
-    let only_sizes = stderr.lines().all(|l| l.ends_with(" is over 20480 bytes"));
+    // Notes (results naming claims no spec has) are not findings.
+    let only_sizes = stderr
+        .lines()
+        .all(|l| l.ends_with(" is over 20480 bytes") || l.starts_with("mapspec docs: note: "));
     if !(r.status.success() || r.status.code() == Some(1) && only_sizes) {
         problems.push(format!("docs --patches failed:\n{stderr}"));
     }
