@@ -12,11 +12,13 @@
 //! [`check`] and [`plan`] compare the result with a directory. docgen
 //! writes nothing: `mapspec docs` writes the pages a [`Plan`] names.
 
+mod func;
 pub mod kernel_tree;
 pub mod markdown;
 mod model;
 mod overview;
 mod page;
+mod render;
 pub mod rst;
 mod targets;
 mod templates;

@@ -5,10 +5,10 @@
 //! template shows. Rendering ([`DocModel::render`]) only reads the model:
 //! no file I/O, no recompilation (`docgen/tests/model.rs` keeps it so).
 
+use crate::func::Func;
 use crate::markdown::Target;
-use crate::usage::Func;
 use crate::wording::{Marks, Results, Status};
-use crate::{key, templates, DocError, Pages, SpecFile};
+use crate::{key, templates, DocError, SpecFile};
 use mapspec_spec::results::RunReport;
 use mapspec_spec::yaml::Seg;
 use mapspec_spec::{Claim, ClaimKind, MapSpec};
@@ -98,7 +98,7 @@ fn api_funcs(
                     text: r.text,
                     header: Some(h),
                 },
-                None => crate::usage::kfunc(&f.name, &f.prototype, &r.text),
+                None => crate::func::kfunc(&f.name, &f.prototype, &r.text),
             })
         })
         .collect()
@@ -124,7 +124,7 @@ impl<'a> SpecDoc<'a> {
             file,
             "helpers",
             &spec.api.helpers,
-            Some(crate::usage::HELPERS_H),
+            Some(crate::func::HELPERS_H),
             &mut api_targets,
         )?;
         helpers.extend(api_funcs(
@@ -138,7 +138,7 @@ impl<'a> SpecDoc<'a> {
             file,
             "userspace",
             &spec.api.userspace,
-            Some(crate::usage::LIBBPF_H),
+            Some(crate::func::LIBBPF_H),
             &mut api_targets,
         )?;
         Ok(SpecDoc {
@@ -238,56 +238,5 @@ impl<'a> DocModel<'a> {
             results,
             code,
         })
-    }
-
-    /// Render every page. Pure and deterministic.
-    pub fn render(&self) -> Result<Pages, DocError> {
-        Ok(self.render_with_layouts()?.0)
-    }
-
-    /// Where each map page states each claim and statement: what the
-    /// reachability and statement-kind tests check the pages against.
-    pub fn layouts(&self) -> Result<Vec<crate::page::Layout>, DocError> {
-        Ok(self.render_with_layouts()?.1)
-    }
-
-    fn render_with_layouts(&self) -> Result<(Pages, Vec<crate::page::Layout>), DocError> {
-        let tera = templates::engine(&self.code)?;
-        let mut groups: BTreeMap<&str, Vec<&SpecDoc>> = BTreeMap::new();
-        for s in &self.specs {
-            groups.entry(s.spec().page.as_str()).or_default().push(s);
-        }
-        let groups: Vec<(&str, Vec<&SpecDoc>)> = groups.into_iter().collect();
-        // Pages are independent of each other: rendered side by side.
-        let rendered = crate::in_parallel(&groups, |(name, group)| {
-            let (ctx, layout) = crate::page::build(group, self)?;
-            let text = templates::render(&tera, "map_page.rst", &ctx)?;
-            Ok::<_, DocError>((format!("{name}.rst"), text, layout))
-        });
-        let mut pages = Pages::new();
-        let mut layouts = Vec::new();
-        for r in rendered {
-            let (name, text, layout) = r?;
-            pages.insert(name, text);
-            layouts.push(layout);
-        }
-        let ctx = crate::overview::build(self)?;
-        pages.insert(
-            "ebpf_maps.rst".into(),
-            templates::render(&tera, "ebpf_maps.rst", &ctx)?,
-        );
-        pages.insert(
-            "maps.rst".into(),
-            templates::render(&tera, "maps.rst", &ctx)?,
-        );
-        Ok((pages, layouts))
-    }
-
-    /// Every function the pages can print: the Usage entries of each spec
-    /// alone and of all of them together, and `bpf_map_create()`. The
-    /// code-block test compiles each against its header.
-    pub fn catalogue(&self) -> Vec<Func> {
-        let all: Vec<&SpecDoc> = self.specs.iter().collect();
-        crate::usage::catalogue(&all)
     }
 }

@@ -10,51 +10,11 @@
 //! `bpf/libbpf.h`. Kfuncs, which no system header declares, are printed in
 //! the text only.
 
+use crate::func::f;
+pub use crate::func::{Func, HELPERS_H, LIBBPF_H};
 use crate::model::SpecDoc;
 use mapspec_spec::{ClaimKind, Command, Errno, Outcome};
-use serde::Serialize;
 use std::collections::BTreeSet;
-
-/// One function: a `~` heading, its prototype and a line on what it does.
-#[derive(Debug, Clone, Serialize)]
-pub struct Func {
-    pub name: String,
-    /// The declaration as the header has it (empty for a kfunc, which is
-    /// printed in `text` instead, since no header can check it).
-    pub prototype: String,
-    /// Inline RST.
-    pub text: String,
-    /// The header that declares `prototype` (`#include <...>`).
-    pub header: Option<&'static str>,
-}
-
-/// Where libbpf declares the BPF helpers (it includes bpf_helper_defs.h).
-pub const HELPERS_H: &str = "bpf/bpf_helpers.h";
-
-/// Where libbpf declares its ring and perf buffer consumers.
-pub const LIBBPF_H: &str = "bpf/libbpf.h";
-
-fn f(name: &str, prototype: &str, text: &str) -> Func {
-    Func {
-        name: format!("{name}()"),
-        prototype: prototype.into(),
-        text: text.into(),
-        header: None,
-    }
-}
-
-/// A kfunc: the program declares it itself (`__ksym`), so the page shows
-/// its declaration inline instead of as a header-checked code block.
-pub(crate) fn kfunc(name: &str, prototype: &str, text: &str) -> Func {
-    f(
-        name,
-        "",
-        &format!(
-            "{text} A kfunc, which no system header declares: the program \
-             declares it with ``__ksym`` as ``{prototype}``."
-        ),
-    )
-}
 
 fn with_header(mut v: Vec<Func>, header: impl Fn(&Func) -> &'static str) -> Vec<Func> {
     for func in &mut v {
