@@ -120,9 +120,13 @@ pub fn payload(bz: &[u8]) -> Result<(&'static str, &[u8]), PvhError> {
 /// The `vmlinux` ELF inside a bzImage, checked for a PVH entry point.
 pub fn vmlinux(bz: &[u8]) -> Result<Vec<u8>, PvhError> {
     let (format, data) = payload(bz)?;
-    // The kernel build appends the unpacked size as 4 little-endian bytes
-    // (scripts/Makefile.lib, size_append); the decoders must not see them.
+    // The last 4 bytes are the unpacked size, little-endian. For xz and
+    // zstd the kernel build appends them (scripts/Makefile.lib,
+    // size_append) and the decoders must not see them; a gzip stream ends
+    // with them itself (ISIZE), so its decoder needs them. A defconfig
+    // kernel is gzip: cutting them gave "unexpected end of file".
     let (stream, size) = match data.len().checked_sub(4) {
+        Some(n) if format == "gzip" => (data, u32_at(data, n).unwrap_or(0) as usize),
         Some(n) => (&data[..n], u32_at(data, n).unwrap_or(0) as usize),
         None => (data, 0),
     };
@@ -311,18 +315,23 @@ mod tests {
     }
 
     /// A bzImage-shaped file: boot header, setup sectors, and `payload`
-    /// (with the appended size) in the protected-mode part.
-    fn bzimage(payload: &[u8], unpacked: usize, version: u16) -> Vec<u8> {
+    /// in the protected-mode part, followed by the unpacked size as the
+    /// kernel build appends it (`unpacked`; `None` for gzip, whose stream
+    /// ends with the size itself).
+    fn bzimage(payload: &[u8], unpacked: Option<usize>, version: u16) -> Vec<u8> {
+        let extra = if unpacked.is_some() { 4 } else { 0 };
         let setup_sects = 2u8;
         let mut b = vec![0u8; (setup_sects as usize + 1) * 512];
         b[0x1f1] = setup_sects;
         b[0x202..0x206].copy_from_slice(b"HdrS");
         b[0x206..0x208].copy_from_slice(&version.to_le_bytes());
         b[0x248..0x24c].copy_from_slice(&16u32.to_le_bytes());
-        b[0x24c..0x250].copy_from_slice(&(payload.len() as u32 + 4).to_le_bytes());
+        b[0x24c..0x250].copy_from_slice(&(payload.len() as u32 + extra).to_le_bytes());
         b.extend([0xccu8; 16]);
         b.extend(payload);
-        b.extend((unpacked as u32).to_le_bytes());
+        if let Some(n) = unpacked {
+            b.extend((n as u32).to_le_bytes());
+        }
         b
     }
 
@@ -335,7 +344,7 @@ mod tests {
     #[test]
     fn unpacks_a_gzip_payload_with_a_pvh_note() {
         let elf = elf_with_note(NOTE_PHYS32_ENTRY);
-        let bz = bzimage(&gzip(&elf), elf.len(), 0x020f);
+        let bz = bzimage(&gzip(&elf), None, 0x020f);
         assert_eq!(payload(&bz).unwrap().0, "gzip");
         assert_eq!(vmlinux(&bz).unwrap(), elf);
     }
@@ -351,7 +360,7 @@ mod tests {
         let mut w = lzma_rust2::XzWriter::new(Vec::new(), opts).unwrap();
         w.write_all(&elf).unwrap();
         let xz = w.finish().unwrap();
-        let bz = bzimage(&xz, elf.len(), 0x020f);
+        let bz = bzimage(&xz, Some(elf.len()), 0x020f);
         assert_eq!(vmlinux(&bz).unwrap(), elf);
     }
 
@@ -359,7 +368,7 @@ mod tests {
     fn refuses_a_kernel_without_the_pvh_note() {
         // Note type 17 is another Xen note, not the entry point.
         let elf = elf_with_note(17);
-        let bz = bzimage(&gzip(&elf), elf.len(), 0x020f);
+        let bz = bzimage(&gzip(&elf), None, 0x020f);
         assert_eq!(vmlinux(&bz), Err(PvhError::NoPvhNote));
     }
 
@@ -367,7 +376,7 @@ mod tests {
     fn a_cached_kernel_that_is_not_what_was_unpacked_is_unpacked_again() {
         let d = tempfile::tempdir().unwrap();
         let elf = elf_with_note(NOTE_PHYS32_ENTRY);
-        let bz = bzimage(&gzip(&elf), elf.len(), 0x020f);
+        let bz = bzimage(&gzip(&elf), None, 0x020f);
         let image = d.path().join("linux-image-a_1.vmlinuz");
         std::fs::write(&image, &bz).unwrap();
         let sha = crate::fetch::sha256_hex(&bz);
@@ -403,18 +412,29 @@ mod tests {
         assert_eq!(vmlinux(&[0u8; 4096]), Err(PvhError::NotBzImage));
         let elf = elf_with_note(NOTE_PHYS32_ENTRY);
         assert_eq!(
-            vmlinux(&bzimage(&gzip(&elf), elf.len(), 0x0206)),
+            vmlinux(&bzimage(&gzip(&elf), None, 0x0206)),
             Err(PvhError::OldProtocol { major: 2, minor: 6 })
         );
         assert_eq!(
-            vmlinux(&bzimage(b"BZh91AY&SY", 10, 0x020f)),
+            vmlinux(&bzimage(b"BZh91AY&SY", Some(10), 0x020f)),
             Err(PvhError::UnsupportedCompression { format: "bzip2" })
         );
+        // An appended size that is not the unpacked one (xz: the size
+        // follows the stream). A zstd frame stands in for any appended-size
+        // format: its decoder stops at the frame's end.
+        let zst = ruzstd::encoding::compress_to_vec(
+            &elf[..],
+            ruzstd::encoding::CompressionLevel::Fastest,
+        );
         assert!(matches!(
-            vmlinux(&bzimage(&gzip(&elf), elf.len() + 1, 0x020f)),
+            vmlinux(&bzimage(&zst, Some(elf.len() + 1), 0x020f)),
             Err(PvhError::SizeMismatch { .. })
         ));
-        let mut truncated = bzimage(&gzip(&elf), elf.len(), 0x020f);
+        assert_eq!(
+            vmlinux(&bzimage(&zst, Some(elf.len()), 0x020f)),
+            Ok(elf.clone())
+        );
+        let mut truncated = bzimage(&gzip(&elf), None, 0x020f);
         truncated.truncate(truncated.len() - 20);
         assert!(matches!(
             vmlinux(&truncated),
@@ -422,7 +442,7 @@ mod tests {
         ));
         let not_elf = vec![0x55u8; 256];
         assert_eq!(
-            vmlinux(&bzimage(&gzip(&not_elf), not_elf.len(), 0x020f)),
+            vmlinux(&bzimage(&gzip(&not_elf), None, 0x020f)),
             Err(PvhError::NotElf)
         );
     }
