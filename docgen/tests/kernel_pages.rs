@@ -87,7 +87,6 @@ fn documentation_bpf_is_at_most_200_kb() {
 }
 
 #[test]
-#[ignore = "rhash.yaml's statements still say \"Not yet specified\" (issue 13)"]
 fn verification_is_said_at_most_once_per_page() {
     for (name, text) in committed() {
         let t = norm(&text);
