@@ -418,3 +418,32 @@ fn every_page_statement_is_printed_as_the_kind_its_spec_gives_it() {
     }
     assert!(n > 100, "only {n} statements");
 }
+
+/// A version read from an upstream commit names that commit on its page
+/// (References), so "from the kernel source" can be followed.
+#[test]
+fn every_version_commit_is_named_on_its_page() {
+    let r = rendered();
+    let mut named = 0;
+    for f in &r.specs {
+        let spec: &MapSpec = &f.spec;
+        let page = &r.pages[&format!("{}.rst", spec.page)];
+        let flat = norm(page);
+        for c in spec.claims() {
+            let m = &c.meta;
+            if let Some(mapspec_spec::VersionSource::Commit { commit, .. }) = &m.source {
+                if m.since.is_some() || m.until.is_some() {
+                    assert!(
+                        flat.contains(&format!("commit {commit}")),
+                        "{}: {} is from commit {commit}, which {}.rst does not name",
+                        spec.name,
+                        m.id,
+                        spec.page
+                    );
+                    named += 1;
+                }
+            }
+        }
+    }
+    assert!(named > 0, "no claim has a version from a commit");
+}

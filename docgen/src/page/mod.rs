@@ -277,6 +277,30 @@ pub(crate) fn build(docs: &[&SpecDoc], model: &DocModel) -> Result<(Page, Layout
             }
         }
     }
+    // A version read from an upstream commit names the commit here, so the
+    // "from the kernel source" of a mark can be followed (issue 12, point 4).
+    let mut commits = std::collections::BTreeSet::new();
+    for d in docs {
+        for c in &d.claims {
+            let m = &c.claim.meta;
+            let Some(mapspec_spec::VersionSource::Commit { commit, subject }) = &m.source else {
+                continue;
+            };
+            let version = match (&m.since, &m.until) {
+                (Some(s), _) => s.version(),
+                (None, Some(u)) => *u,
+                (None, None) => continue,
+            };
+            commits.insert((version, commit.clone(), subject.clone()));
+        }
+    }
+    for (version, commit, subject) in commits {
+        refs.push(rst::wrap(
+            &format!("Linux {version}: commit {commit} (\"{subject}\")."),
+            "- ",
+            "  ",
+        ));
+    }
     refs.push(rst::wrap(
         "The concepts common to all map types: :doc:`ebpf_maps`.",
         "- ",
