@@ -258,3 +258,23 @@ fn kernel_tree_pages_build_without_new_warnings_and_pass_checkpatch() {
     assert!(problems.is_empty(), "the series:\n{problems:#?}");
     eprintln!("kernel-tree test: {:.1?} in all", started.elapsed());
 }
+
+/// A warning cached from an uncoloured build matches the same warning of a
+/// coloured one (CI's first failure of the build test was exactly this).
+#[test]
+fn kernel_tree_warning_lines_match_with_and_without_colour() {
+    let tree = Path::new("/src/linux");
+    let plain = warnings(
+        "/src/linux/Documentation/bpf/a.rst:12: WARNING: unknown document: 'x'\n",
+        tree,
+    );
+    let coloured = warnings(
+        "\u{1b}[91m/src/linux/Documentation/bpf/a.rst:40: WARNING: unknown document: 'x'\u{1b}[39;49;00m\n",
+        tree,
+    );
+    assert_eq!(plain, coloured);
+    assert_eq!(
+        plain.into_iter().collect::<Vec<_>>(),
+        ["TREE/Documentation/bpf/a.rst:N: WARNING: unknown document: 'x'"]
+    );
+}

@@ -202,6 +202,9 @@ pub fn build_warnings(tree: &Path, venv_bin: &Path) -> BTreeSet<String> {
         .current_dir(tree)
         .env("PATH", path)
         .env("PYTHONDONTWRITEBYTECODE", "1")
+        .env("NO_COLOR", "1")
+        .env_remove("FORCE_COLOR")
+        .env_remove("COLORTERM")
         .env_remove("MAKEFLAGS")
         .env_remove("SPHINXOPTS")
         .stdin(Stdio::null())
@@ -236,10 +239,26 @@ pub fn warnings(log: &str, tree: &Path) -> BTreeSet<String> {
         .collect()
 }
 
-fn normalise(l: &str) -> String {
+/// Line numbers become `N`, and terminal colour sequences go: Sphinx
+/// colours its log when it thinks it writes to a terminal (`FORCE_COLOR`,
+/// `COLORTERM`), and a warning cached without colour must match the same
+/// warning printed with it.
+pub fn normalise(l: &str) -> String {
     let mut out = String::with_capacity(l.len());
     let mut chars = l.chars().peekable();
     while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            if chars.peek() == Some(&'[') {
+                chars.next();
+                // CSI: parameters and intermediates, then one final byte.
+                for d in chars.by_ref() {
+                    if ('@'..='~').contains(&d) {
+                        break;
+                    }
+                }
+            }
+            continue;
+        }
         out.push(c);
         if c == ':' && chars.peek().is_some_and(|d| d.is_ascii_digit()) {
             while chars.peek().is_some_and(|d| d.is_ascii_digit()) {
@@ -268,7 +287,7 @@ pub fn stock_warnings(stock: &StockTree, venv_bin: &Path) -> BTreeSet<String> {
     let read = |f: &Path| {
         std::fs::read_to_string(f)
             .ok()
-            .map(|t| t.lines().map(str::to_string).collect::<BTreeSet<_>>())
+            .map(|t| t.lines().map(normalise).collect::<BTreeSet<_>>())
     };
     if let Some(w) = read(&file) {
         return w;
