@@ -7,6 +7,15 @@ use crate::model::{DocModel, SpecDoc};
 use crate::{templates, DocError, Pages};
 use std::collections::BTreeMap;
 
+/// The context of `maps.rst`: the overview's, and the checks of the
+/// system call.
+#[derive(serde::Serialize)]
+struct MapsPage<'o> {
+    #[serde(flatten)]
+    overview: &'o crate::overview::Overview,
+    syscall: String,
+}
+
 impl DocModel<'_> {
     /// Render every page. Pure and deterministic.
     pub fn render(&self) -> Result<Pages, DocError> {
@@ -44,9 +53,17 @@ impl DocModel<'_> {
             "ebpf_maps.rst".into(),
             templates::render(&tera, "ebpf_maps.rst", &ctx)?,
         );
+        // maps.rst also states the system call's own checks, once for
+        // every map type.
+        let (syscall, layout) = crate::page::syscall::section(self)?;
+        layouts.push(layout);
+        let maps = MapsPage {
+            overview: &ctx,
+            syscall,
+        };
         pages.insert(
-            "maps.rst".into(),
-            templates::render(&tera, "maps.rst", &ctx)?,
+            crate::page::syscall::PAGE.into(),
+            templates::render(&tera, "maps.rst", &maps)?,
         );
         Ok((pages, layouts))
     }

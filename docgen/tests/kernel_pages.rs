@@ -272,18 +272,26 @@ fn every_claim_is_reachable_where_its_page_states_it() {
     let r = rendered();
     let mut placed = 0;
     for sf in &r.specs {
-        let page_name = format!("{}.rst", sf.spec.page);
-        let layout = r.layouts.iter().find(|l| l.page == page_name).unwrap();
-        let page = &r.pages[&page_name];
-        let page_tables = tables(page);
         let plain = |s: &str| s.replace(docgen::rst::NBSP, " ");
-        let flat = norm(page);
         for claim in sf.spec.claims() {
-            let places: Vec<&Place> = layout
-                .claims
+            // A claim about the system call is on maps.rst, any other on
+            // its spec's page.
+            let page_name = match claim.meta.scope {
+                mapspec_spec::Scope::Map => format!("{}.rst", sf.spec.page),
+                mapspec_spec::Scope::Syscall => "maps.rst".to_string(),
+            };
+            let page = &r.pages[&page_name];
+            let page_tables = tables(page);
+            let flat = norm(page);
+            let places: Vec<&Place> = r
+                .layouts
                 .iter()
-                .filter(|p| p.claim == claim.global_id)
-                .map(|p| &p.place)
+                .flat_map(|l| l.claims.iter().map(move |p| (l, p)))
+                .filter(|(_, p)| p.claim == claim.global_id)
+                .map(|(l, p)| {
+                    assert_eq!(l.page, page_name, "{} is on {}", claim.global_id, l.page);
+                    &p.place
+                })
                 .collect();
             assert!(!places.is_empty(), "{} is on no page", claim.global_id);
             for place in places {

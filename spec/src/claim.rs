@@ -226,6 +226,7 @@ impl MapSpec {
             requires: Requires::default(),
             note: None,
             map: CreateAttrs::default(),
+            scope: Scope::Map,
         };
         out.push(mk(
             exists,

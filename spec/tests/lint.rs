@@ -232,3 +232,21 @@ fn push_pop_race_needs_two_threads_and_two_cpus() {
         .unwrap_or_default();
     one_at(&d, &src, "{threads: 1", "`requires: {cpus: 2}`");
 }
+
+#[test]
+fn only_a_scenario_can_be_about_the_system_call() {
+    let src = HASH.replacen(
+        "  - id: value-size-zero\n",
+        "  - id: value-size-zero\n    scope: syscall\n",
+        1,
+    );
+    let d = lint(&src);
+    one_at(
+        &d,
+        &src,
+        "syscall\n    text: A value_size",
+        "only a scenario",
+    );
+    // A scenario may be.
+    assert!(HASH.contains("scope: syscall") && lint(HASH).is_empty());
+}

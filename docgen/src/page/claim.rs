@@ -68,6 +68,28 @@ pub(crate) fn text(
     Ok(r.text)
 }
 
+/// A scenario claim as a sentence of its own: its text with its marks
+/// before the full stop ("... fails with EPERM (EBUSY before 6.12).").
+pub(crate) fn sentence(
+    sf: &SpecFile,
+    cd: &ClaimDoc,
+    targets: &mut Targets,
+) -> Result<String, DocError> {
+    let mut sentence = text(sf, cd, targets)?;
+    let marks = marks(cd);
+    if !marks.is_empty() {
+        let stop = sentence.ends_with('.');
+        if stop {
+            sentence.pop();
+        }
+        sentence.push_str(&format!(" ({})", marks.join("; ")));
+        if stop {
+            sentence.push('.');
+        }
+    }
+    Ok(sentence)
+}
+
 /// A claim's note (why, for readers) as inline RST.
 pub(crate) fn note(
     sf: &SpecFile,

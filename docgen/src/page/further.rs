@@ -8,7 +8,7 @@ use super::claim;
 use super::{Part, Place, Placed, Statements};
 use crate::model::SpecDoc;
 use crate::{key, rst, DocError};
-use mapspec_spec::ClaimKind;
+use mapspec_spec::{ClaimKind, Scope};
 
 /// "`A` and `B`: " (the types, as inline Markdown), or nothing
 /// when `members` are all the page's types.
@@ -78,21 +78,14 @@ pub(crate) fn scenarios(docs: &[&SpecDoc], st: &mut Statements) -> Result<Option
                 });
                 continue;
             }
+            // About the system call, not this type: stated once, in
+            // maps.rst (see `syscall`).
+            if cd.claim.meta.scope == Scope::Syscall {
+                continue;
+            }
             // One sentence per claim: its note (the why, often the
             // evidence) stays in the spec and the report.
-            let mut sentence = claim::text(d.file, cd, &mut st.targets)?;
-            let marks = claim::marks(cd);
-            if !marks.is_empty() {
-                // "... fails with EPERM (EBUSY before 6.12)."
-                let stop = sentence.ends_with('.');
-                if stop {
-                    sentence.pop();
-                }
-                sentence.push_str(&format!(" ({})", marks.join("; ")));
-                if stop {
-                    sentence.push('.');
-                }
-            }
+            let sentence = claim::sentence(d.file, cd, &mut st.targets)?;
             let id = cd.claim.global_id.clone();
             match items.iter_mut().find(|(s, _, _)| *s == sentence) {
                 Some((_, m, ids)) => {

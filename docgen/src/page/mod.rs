@@ -9,6 +9,7 @@
 mod claim;
 mod examples;
 mod further;
+pub(crate) mod syscall;
 mod tables;
 
 pub(crate) use crate::targets::Targets;
@@ -339,7 +340,9 @@ fn checked_sentence(docs: &[&SpecDoc], model: &DocModel) -> String {
     let marks = docs.iter().flat_map(|d| {
         d.claims
             .iter()
-            .filter(|c| !c.claim.requires.statistical)
+            .filter(|c| {
+                !c.claim.requires.statistical && c.claim.meta.scope == mapspec_spec::Scope::Map
+            })
             .map(|c| &c.marks)
     });
     let kernels = model.results.checked_on(marks);

@@ -109,6 +109,13 @@ pub(super) fn validate(spec: &MapSpec, ctx: &mut Ctx) {
             ctx.at(&at("id"), format!("duplicate claim id `{}`", meta.id));
         }
         all_ids.push(meta.id.clone());
+        if meta.scope != Scope::Map && field != "scenarios" {
+            ctx.at(
+                &at("scope"),
+                "only a scenario can be about the system call: a table cell is about its map type"
+                    .into(),
+            );
+        }
         if meta.text.trim().is_empty() || meta.text.trim_end().contains('\n') {
             ctx.at(&at("text"), "text must be one sentence on one line".into());
         }

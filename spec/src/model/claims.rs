@@ -115,6 +115,10 @@ macro_rules! claim_struct {
             /// Attribute overrides for this claim's map.
             #[serde(default)]
             pub map: CreateAttrs,
+            /// What the claim's sentence is about: this map type (the
+            /// default), or the `bpf()` system call whatever the type.
+            #[serde(default, skip_serializing_if = "Scope::is_default")]
+            pub scope: Scope,
             $($(#[$fm])* pub $field: $ty,)*
         }
 
@@ -131,6 +135,7 @@ macro_rules! claim_struct {
                     requires: self.requires.clone(),
                     note: self.note.clone(),
                     map: self.map.clone(),
+                    scope: self.scope,
                 }
             }
         }
@@ -194,6 +199,28 @@ pub struct ClaimMeta {
     pub requires: Requires,
     pub note: Option<String>,
     pub map: CreateAttrs,
+    pub scope: Scope,
+}
+
+/// What a claim's sentence is about. The check always runs on the spec's
+/// map type; a `syscall` claim says something the `bpf()` system call does
+/// before, or whatever, the map type does (`map_name` rules, the size of
+/// `union bpf_attr`, the access modes of a file descriptor), so the pages
+/// state it once, in `maps.rst`, rather than on every type's page.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    /// About this map type.
+    #[default]
+    Map,
+    /// About the system call, whatever the map type.
+    Syscall,
+}
+
+impl Scope {
+    pub fn is_default(&self) -> bool {
+        *self == Scope::Map
+    }
 }
 
 /// Where a claim's `since`/`until` was read: an upstream commit, or a
