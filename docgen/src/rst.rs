@@ -1,5 +1,5 @@
 //! Low-level reStructuredText building blocks: escaping, inline markup
-//! joining, paragraph wrapping, headings and simple tables.
+//! joining, paragraph wrapping, headings and list tables.
 //!
 //! Inline text is assembled from [`Piece`]s so that the rules docutils
 //! applies to inline markup boundaries are handled in one place.
@@ -299,66 +299,21 @@ pub fn heading(text: &str, ch: char, over: bool) -> String {
     }
 }
 
-/// A simple table. Cells are inline RST on one line; the first column must
-/// never be empty (an empty first cell continues the previous row).
-pub fn simple_table(header: &[String], rows: &[Vec<String>]) -> String {
+/// A table as a `.. list-table::` with one header row. Cells are inline
+/// RST, each wrapped on its own lines, so no column is padded to its
+/// widest cell (a simple table's padding was a tenth of the pages) and no
+/// line grows with the table. An empty cell is an empty item (`-`): the
+/// tables leave a label blank where it repeats the row above.
+pub fn list_table(header: &[String], rows: &[Vec<String>]) -> String {
     let ncol = header.len();
-    let fix = |c: &str| {
-        let c = c.replace(NBSP, " ");
-        if starts_block_construct(&c) {
-            format!("\\{c}")
-        } else {
-            c
-        }
-    };
-    let header: Vec<String> = header.iter().map(|c| fix(c)).collect();
-    let rows: Vec<Vec<String>> = rows
-        .iter()
-        .map(|r| {
-            let mut r: Vec<String> = r.iter().map(|c| fix(c)).collect();
-            r.resize(ncol, String::new());
-            if r[0].is_empty() {
-                r[0] = "\\".into();
-            }
-            r
-        })
-        .collect();
-    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count().max(1)).collect();
-    for r in &rows {
-        for (i, c) in r.iter().enumerate() {
-            widths[i] = widths[i].max(c.chars().count());
+    let mut out = String::from(".. list-table::\n   :header-rows: 1\n\n");
+    for r in std::iter::once(header).chain(rows.iter().map(Vec::as_slice)) {
+        for i in 0..ncol {
+            let cell = r.get(i).map(String::as_str).unwrap_or("");
+            let first = if i == 0 { "   * - " } else { "     - " };
+            out.push_str(&wrap(cell, first, "       "));
         }
     }
-    let border: String = widths
-        .iter()
-        .map(|w| "=".repeat(*w))
-        .collect::<Vec<_>>()
-        .join("  ");
-    let fmt_row = |r: &[String]| {
-        let mut s = String::new();
-        for (i, c) in r.iter().enumerate() {
-            if i + 1 == ncol {
-                s.push_str(c);
-            } else {
-                s.push_str(c);
-                s.push_str(&" ".repeat(widths[i] - c.chars().count() + 2));
-            }
-        }
-        s.trim_end().to_string()
-    };
-    let mut out = String::new();
-    out.push_str(&border);
-    out.push('\n');
-    out.push_str(&fmt_row(&header));
-    out.push('\n');
-    out.push_str(&border);
-    out.push('\n');
-    for r in &rows {
-        out.push_str(&fmt_row(r));
-        out.push('\n');
-    }
-    out.push_str(&border);
-    out.push('\n');
     out
 }
 
@@ -414,5 +369,31 @@ mod tests {
         let w = wrap(&long, "", "");
         assert!(w.contains("``struct bpf_spin_lock``"), "{w}");
         assert!(w.lines().all(|l| l.chars().count() <= WRAP));
+    }
+
+    #[test]
+    fn list_tables_leave_empty_cells_and_wrap_long_ones() {
+        let header = vec!["Command".to_string(), "Result".to_string()];
+        let long = format!("{} {}", "word ".repeat(16), literal("a b"));
+        let rows = vec![
+            vec!["``X``".to_string(), "1. first".to_string()],
+            vec![String::new(), long],
+        ];
+        let t = list_table(&header, &rows);
+        assert!(
+            t.starts_with(".. list-table::\n   :header-rows: 1\n\n   * - Command\n     - Result\n"),
+            "{t}"
+        );
+        // A cell that would read as a list is escaped; an empty one is `-`.
+        assert!(t.contains("     - \\1. first\n   * -\n     - word"), "{t}");
+        assert!(t.contains("``a b``\n"), "{t}");
+        assert!(
+            t.lines()
+                .all(|l| l.chars().count() <= WRAP && !l.ends_with(' ')),
+            "{t}"
+        );
+        // The long cell goes on over an indented line, not a new item.
+        let next = t.lines().nth(9).unwrap_or("");
+        assert!(next.starts_with("       word"), "{t}");
     }
 }

@@ -140,8 +140,21 @@ fn nothing_project_internal_is_on_a_page() {
 fn bullets(text: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let mut cur: Option<(usize, String)> = None;
+    // The items of a list table are its cells, not bullets.
+    let mut in_table = false;
     for l in text.lines() {
         let indent = l.len() - l.trim_start().len();
+        if l.starts_with(".. list-table::") {
+            in_table = true;
+            out.extend(cur.take().map(|c| c.1));
+            continue;
+        }
+        if in_table {
+            if l.is_empty() || indent > 0 {
+                continue;
+            }
+            in_table = false;
+        }
         if let Some(rest) = l.trim_start().strip_prefix("- ") {
             out.extend(cur.take().map(|c| c.1));
             cur = Some((indent, rest.to_string()));
@@ -199,9 +212,9 @@ fn no_bullet_restates_a_table_row() {
     }
 }
 
-/// One simple table of a page: the section it is in, its heading row and
-/// its rows, each cell trimmed, a blank first cell filled from the row
-/// above (the page leaves a repeated command blank).
+/// One list table of a page: the section it is in, its heading row and
+/// its rows, each cell's lines joined, a blank first cell filled from the
+/// row above (the page leaves a repeated command blank).
 struct Table {
     section: String,
     header: Vec<String>,
@@ -210,8 +223,6 @@ struct Table {
 
 fn tables(text: &str) -> Vec<Table> {
     let lines: Vec<&str> = text.lines().collect();
-    let is_border =
-        |l: &str| !l.is_empty() && l.chars().all(|c| c == '=' || c == ' ') && l.starts_with('=');
     let mut out = Vec::new();
     let mut section = String::new();
     let mut i = 0;
@@ -224,45 +235,42 @@ fn tables(text: &str) -> Vec<Table> {
         {
             section = l.to_string();
         }
-        if !is_border(l) || i + 2 >= lines.len() || !is_border(lines[i + 2]) {
+        if l != ".. list-table::" {
             i += 1;
             continue;
         }
-        let starts: Vec<usize> = l
-            .char_indices()
-            .filter(|&(j, c)| c == '=' && (j == 0 || l.as_bytes()[j - 1] == b' '))
-            .map(|(j, _)| j)
-            .collect();
-        let split = |row: &str| -> Vec<String> {
-            starts
-                .iter()
-                .enumerate()
-                .map(|(k, &s)| {
-                    let end = starts.get(k + 1).copied().unwrap_or(usize::MAX);
-                    row.get(s.min(row.len())..end.min(row.len()))
-                        .unwrap_or("")
-                        .trim()
-                        .to_string()
-                })
-                .collect()
-        };
-        let header = split(lines[i + 1]);
+        // Options, then the rows; the table ends at its first unindented line.
         let mut rows: Vec<Vec<String>> = Vec::new();
-        let mut j = i + 3;
-        while j < lines.len() && !is_border(lines[j]) {
-            let mut row = split(lines[j]);
-            if row[0] == "\\" {
-                row[0] = rows.last().map(|r| r[0].clone()).unwrap_or_default();
+        let mut j = i + 1;
+        while j < lines.len() && (lines[j].is_empty() || lines[j].starts_with(' ')) {
+            let t = lines[j];
+            if let Some(c) = t.strip_prefix("   * -") {
+                rows.push(vec![c.trim().to_string()]);
+            } else if let Some(c) = t.strip_prefix("     -") {
+                rows.last_mut()
+                    .expect("a cell before any row")
+                    .push(c.trim().to_string());
+            } else if t.starts_with("       ") {
+                let cell = rows.last_mut().and_then(|r| r.last_mut()).expect("a cell");
+                cell.push(' ');
+                cell.push_str(t.trim());
             }
-            rows.push(row);
             j += 1;
+        }
+        assert!(!rows.is_empty(), "a list table without rows in {section}");
+        let header = rows.remove(0);
+        for k in 0..rows.len() {
+            assert_eq!(rows[k].len(), header.len(), "{section}: row {:?}", rows[k]);
+            if k > 0 && rows[k][0].is_empty() {
+                rows[k][0] = rows[k - 1][0].clone();
+            }
         }
         out.push(Table {
             section: section.clone(),
             header,
             rows,
         });
-        i = j + 1;
+        i = j;
     }
     out
 }
@@ -272,7 +280,6 @@ fn every_claim_is_reachable_where_its_page_states_it() {
     let r = rendered();
     let mut placed = 0;
     for sf in &r.specs {
-        let plain = |s: &str| s.replace(docgen::rst::NBSP, " ");
         for claim in sf.spec.claims() {
             // A claim about the system call is on maps.rst, any other on
             // its spec's page.
@@ -303,8 +310,8 @@ fn every_claim_is_reachable_where_its_page_states_it() {
                         column,
                         text,
                     } => {
-                        let row: Vec<String> = row.iter().map(|c| plain(c)).collect();
-                        let text = plain(text);
+                        let row: Vec<String> = row.iter().map(|c| norm(c)).collect();
+                        let text = norm(text);
                         let found = page_tables.iter().any(|t| {
                             t.section == *table
                                 && t.header.iter().position(|h| h == column).is_some_and(|c| {

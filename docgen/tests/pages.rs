@@ -46,8 +46,9 @@ fn fixture_page_marks_only_where_kernels_differ() {
     let specs = docgen::load_specs(&fixtures().join("specs")).unwrap();
     let reports = docgen::load_results(&[fixtures().join("results")]).unwrap();
     let page = norm(&docgen::render(&specs, &reports).unwrap()["map_hash.rst"]);
-    // Failed on one kernel: the cell says so, from the typed status.
-    assert!(page.contains("``EEXIST`` differs on 5.10"), "{page}");
+    // Failed on one kernel: the row's Versions cell says so, from the
+    // typed status.
+    assert!(page.contains("``EEXIST`` - differs on 5.10"), "{page}");
     // A refusal check on 5.10 and the claim on 6.12 bracket the version.
     assert!(
         page.contains("``ENOTSUPP`` before 5.14, seen on 5.10"),

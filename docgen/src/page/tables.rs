@@ -203,7 +203,7 @@ impl<'a> Table<'a> {
             }
             rows.push(row);
         }
-        let mut out = rst::simple_table(&header, &rows);
+        let mut out = rst::list_table(&header, &rows);
         // Each note once, naming its types where not all of the page's.
         let mut grouped: Vec<(&Vec<String>, &String, Vec<usize>)> = Vec::new();
         for (row, t, note) in &self.notes {
