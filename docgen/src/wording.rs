@@ -207,8 +207,16 @@ impl Results {
             }
         }
         let meta = &claim.meta;
+        // A claim whose older kernels give the very outcome it expects
+        // (EINVAL before the command existed, EINVAL since) does not
+        // differ between kernels for its reader: no version mark.
+        let decisive = *claim.program.clone().decisive_mut();
         let mut parts = Vec::new();
-        if let Some(s) = &meta.since {
+        if let Some(s) = meta
+            .since
+            .as_ref()
+            .filter(|_| meta.before != Some(decisive))
+        {
             let bracket = before_on.filter(|b| written.iter().any(|w| w > b));
             let prov = match bracket {
                 Some(k) => format!(", seen on {}", short_names(&[k])),

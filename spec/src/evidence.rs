@@ -236,6 +236,17 @@ fn statement_problems(
             ));
         }
     }
+    for (i, id) in st.states.iter().enumerate() {
+        if !st.checked_by.contains(id) {
+            out.push((
+                under(&[key("states"), Seg::Index(i)]),
+                format!(
+                    "{label}: `states` names `{id}`, which is not in `checked_by`: a statement \
+                     says a claim's sentence only when the claim asserts it"
+                ),
+            ));
+        }
+    }
     for (list, ids) in [
         ("checked_by", &st.checked_by),
         ("observed_by", &st.observed_by),

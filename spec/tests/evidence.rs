@@ -89,8 +89,10 @@ fn a_statement_must_say_how_it_is_known() {
         m.contains("iteration: say how the statement is known"),
         "{m}"
     );
+    // Unverified, it states no claim either.
     let src = replaced(
-        "  checked_by: [iterate-all-keys, next-key-of-missing-key-restarts]\n",
+        "  checked_by: [iterate-all-keys, next-key-of-missing-key-restarts]\n  \
+         states: [iterate-all-keys, next-key-of-missing-key-restarts]\n",
         "  unverified: {reason: the order is the hash's}\n",
     );
     assert!(lint(&src).is_empty(), "{}", messages(&src));

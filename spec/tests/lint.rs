@@ -250,3 +250,20 @@ fn only_a_scenario_can_be_about_the_system_call() {
     // A scenario may be.
     assert!(HASH.contains("scope: syscall") && lint(HASH).is_empty());
 }
+
+#[test]
+fn a_statement_states_only_claims_that_check_it() {
+    let src = HASH.replacen(
+        "    states: [key-bytes-compared-whole]\n",
+        "    states: [key-bytes-compared-whole, iterate-all-keys]\n",
+        1,
+    );
+    assert_ne!(src, HASH);
+    let d = lint(&src);
+    assert!(
+        d.iter().any(|x| x
+            .message
+            .contains("`states` names `iterate-all-keys`, which is not in `checked_by`")),
+        "{d:?}"
+    );
+}

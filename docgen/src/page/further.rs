@@ -8,7 +8,8 @@ use super::claim;
 use super::{Part, Place, Placed, Statements};
 use crate::model::SpecDoc;
 use crate::{key, rst, DocError};
-use mapspec_spec::{ClaimKind, Scope};
+use mapspec_spec::yaml::Seg;
+use mapspec_spec::{ClaimKind, Scope, Statement};
 
 /// "`A` and `B`: " (the types, as inline Markdown), or nothing
 /// when `members` are all the page's types.
@@ -62,13 +63,63 @@ pub(crate) fn statements(docs: &[&SpecDoc], st: &mut Statements) -> Result<Vec<P
     Ok(out)
 }
 
-/// "Further behaviour": the scenario claims no table holds.
+/// The claims of `d` that one of its statements says (its `states`), each
+/// with the statement's text as the page prints it.
+fn stated(d: &SpecDoc) -> Result<Vec<(String, String)>, DocError> {
+    let spec = d.spec();
+    let mut all: Vec<(Vec<Seg>, &Statement)> = ["value_layout", "iteration", "atomicity"]
+        .into_iter()
+        .filter_map(|f| Some((vec![key(f)], mapspec_spec::evidence::statement(spec, f)?)))
+        .collect();
+    for (i, kf) in spec.key_facts.iter().enumerate() {
+        all.push((vec![key("key_facts"), Seg::Index(i)], kf));
+    }
+    let notes: Vec<Statement> = spec.notes.iter().map(|n| n.statement()).collect();
+    for (i, n) in notes.iter().enumerate() {
+        all.push((vec![key("notes"), Seg::Index(i)], n));
+    }
+    let mut out = Vec::new();
+    for (path, s) in all {
+        if s.states.is_empty() {
+            continue;
+        }
+        let text = d.file.block(&claim::with(&path, "text"), &s.text)?.text;
+        for id in &s.states {
+            out.push((id.clone(), text.clone()));
+        }
+    }
+    Ok(out)
+}
+
+/// "Further behaviour": the scenario claims no table or statement holds.
 pub(crate) fn scenarios(docs: &[&SpecDoc], st: &mut Statements) -> Result<Option<Part>, DocError> {
     // (sentence, types that state it, claims)
     let mut items: Vec<(String, Vec<usize>, Vec<String>)> = Vec::new();
     for (t, d) in docs.iter().enumerate() {
+        let stated = stated(d)?;
         for cd in &d.claims {
             if !matches!(cd.claim.kind, ClaimKind::Scenario) {
+                continue;
+            }
+            // Said by a statement of the page: placed there, not repeated.
+            // A claim that failed on a kernel keeps its own sentence, which
+            // says where; so does one with a version the statement does not
+            // name ("since 5.6").
+            let said = stated.iter().find(|(id, _)| *id == cd.claim.meta.id);
+            let names_version = |text: &str| match (&cd.marks.version, &cd.claim.meta.since) {
+                (None, _) => true,
+                (Some(_), Some(s)) if cd.claim.meta.until.is_none() => {
+                    text.contains(&format!("since {}", s.version()))
+                }
+                _ => false,
+            };
+            if let Some((_, text)) =
+                said.filter(|(_, t)| cd.marks.differs.is_none() && names_version(t))
+            {
+                st.layout.claims.push(Placed {
+                    claim: cd.claim.global_id.clone(),
+                    place: Place::Sentence(text.clone()),
+                });
                 continue;
             }
             if cd.claim.requires.statistical {
@@ -113,10 +164,9 @@ pub(crate) fn scenarios(docs: &[&SpecDoc], st: &mut Statements) -> Result<Option
     let mut body = String::new();
     for set in sets {
         if set.len() != docs.len() {
-            let names: Vec<String> = set
-                .iter()
-                .map(|&t| rst::literal(&docs[t].spec().map_type))
-                .collect();
+            // The short names of the tables' headings.
+            let short = super::tables::short_names(docs);
+            let names: Vec<String> = set.iter().map(|&t| rst::literal(&short[t])).collect();
             body.push('\n');
             body.push_str(&rst::wrap(
                 &format!("{} only:", super::join_and(&names)),

@@ -132,6 +132,11 @@ pub struct Statement {
     /// Why the statement is explained rather than asserted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unverified: Option<Unverified>,
+    /// Scenario claims, each also in `checked_by`, whose sentence this
+    /// statement already says: the page states them here, once, and not
+    /// again as a sentence of their own.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub states: Vec<String>,
 }
 
 /// A titled statement in one of a page's chapters. Its `text` and
@@ -151,6 +156,8 @@ pub struct Note {
     pub observed_by: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unverified: Option<Unverified>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub states: Vec<String>,
 }
 
 impl Note {
@@ -161,6 +168,7 @@ impl Note {
             checked_by: self.checked_by.clone(),
             observed_by: self.observed_by.clone(),
             unverified: self.unverified.clone(),
+            states: self.states.clone(),
         }
     }
 }
