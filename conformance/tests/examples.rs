@@ -90,6 +90,106 @@ fn every_referenced_example_region_exists() {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
+/// What only the test around a shown region may hold: the checks, and
+/// the program's entry point.
+const HARNESS: &[&str] = &["assert(", "main(", "NDEBUG", "exit("];
+
+/// A shown region holds the lines a BPF author needs; the checks that make
+/// the file a test stay outside it.
+#[test]
+fn no_shown_region_holds_the_harness() {
+    let mut problems = Vec::new();
+    let mut seen = 0;
+    for spec in specs() {
+        for e in &spec.examples {
+            for r in [&e.kernel, &e.user].into_iter().flatten() {
+                let Ok((_, text)) = resolve(r) else { continue };
+                seen += 1;
+                for h in HARNESS.iter().filter(|h| text.contains(**h)) {
+                    problems.push(format!("{}: `{r}` shows `{h}`", spec.map_type));
+                }
+            }
+        }
+    }
+    assert!(seen > 0);
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    // The check finds the harness it looks for.
+    let text = "int main(void)\n{\n\tassert(f() == 0);\n}\n";
+    let found: Vec<&&str> = HARNESS.iter().filter(|h| text.contains(**h)).collect();
+    assert_eq!(found, [&"assert(", &"main("]);
+}
+
+/// `source` without its C comments (`/* */` and `//`).
+fn without_comments(source: &str) -> String {
+    let mut out = String::new();
+    let mut rest = source;
+    loop {
+        let block = rest.find("/*");
+        let line = rest.find("//");
+        match (block, line) {
+            (Some(b), l) if l.is_none_or(|l| b < l) => {
+                out.push_str(&rest[..b]);
+                rest = rest[b..].find("*/").map_or("", |e| &rest[b + e + 2..]);
+            }
+            (_, Some(l)) => {
+                out.push_str(&rest[..l]);
+                rest = rest[l..].find('\n').map_or("", |e| &rest[l + e..]);
+            }
+            _ => {
+                out.push_str(rest);
+                return out;
+            }
+        }
+    }
+}
+
+/// Whether the code of `source` (not its comments) names `map_type` as a
+/// whole word (not as the prefix of a longer type name, `..._HASH` in
+/// `..._HASH_OF_MAPS`).
+fn names_type(source: &str, map_type: &str) -> bool {
+    let source = without_comments(source);
+    source.match_indices(map_type).any(|(i, _)| {
+        !source[i + map_type.len()..].starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+    })
+}
+
+/// A userspace example shared by the types of a family page runs on every
+/// type that names it: its source, which the root test runs, creates a map
+/// of each of those types.
+#[test]
+fn every_userspace_example_source_creates_each_type_that_names_it() {
+    let mut problems = Vec::new();
+    let mut seen = 0;
+    for spec in specs() {
+        for e in &spec.examples {
+            let Some(r) = &e.user else { continue };
+            let (path, _) = split_example_ref(r);
+            let Ok(source) = std::fs::read_to_string(repo().join(path)) else {
+                problems.push(format!("{}: `{path}` cannot be read", spec.map_type));
+                continue;
+            };
+            seen += 1;
+            if !names_type(&source, &spec.map_type) {
+                problems.push(format!(
+                    "{}: `{r}` never creates a map of this type",
+                    spec.map_type
+                ));
+            }
+        }
+    }
+    assert!(seen > 0, "no spec names a userspace example");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    assert!(names_type("f(BPF_MAP_TYPE_HASH);", "BPF_MAP_TYPE_HASH"));
+    assert!(!names_type(
+        "f(BPF_MAP_TYPE_HASH_OF_MAPS);",
+        "BPF_MAP_TYPE_HASH"
+    ));
+    assert!(!names_type(
+        "/* BPF_MAP_TYPE_HASH */ f(); // BPF_MAP_TYPE_HASH\n",
+        "BPF_MAP_TYPE_HASH"
+    ));
+}
+
 /// The top-level functions of a C file: name → body (from the line that
 /// names it to the `}` in column 0 that ends it).
 fn functions(file: &str) -> BTreeMap<String, String> {

@@ -516,3 +516,93 @@ fn a_region_function_that_no_run_program_calls_is_found() {
     let missing: Vec<&String> = region.iter().filter(|f| !called.contains(*f)).collect();
     assert_eq!(missing, ["unused"]);
 }
+
+/// The titles of the Examples chapter of an RST page.
+fn example_titles(text: &str) -> Vec<String> {
+    let lines: Vec<&str> = text.lines().collect();
+    let Some(start) = lines.iter().position(|l| *l == "Examples") else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for w in lines[start + 2..].windows(2) {
+        if w[1].starts_with("===") {
+            break;
+        }
+        if w[1].starts_with("---") && w[1].len() == w[0].len() {
+            out.push(w[0].to_string());
+        }
+    }
+    out
+}
+
+/// A family page shows each example once: no code block twice on a page,
+/// no example title repeated per type.
+#[test]
+fn every_page_shows_each_example_once() {
+    for (what, pages) in [("rendered", rendered()), ("committed", committed())] {
+        let mut titled = 0;
+        for (name, text) in &pages {
+            let blocks = code_blocks(text);
+            let mut seen = BTreeSet::new();
+            for b in &blocks {
+                assert!(seen.insert(b), "{what} {name} shows this block twice:\n{b}");
+            }
+            let titles = example_titles(text);
+            titled += titles.len();
+            for t in &titles {
+                assert!(!t.contains("BPF_MAP_TYPE_"), "{what} {name}: `{t}`");
+            }
+        }
+        assert!(titled > 0, "{what}: no example titles found");
+    }
+}
+
+fn specs_with(change: impl Fn(&mut [docgen::SpecFile])) -> Result<Pages, docgen::DocError> {
+    let mut specs = docgen::load_specs(&root().join("spec/maps")).unwrap();
+    change(&mut specs);
+    docgen::render(&specs, &[])
+}
+
+fn spec_mut<'a>(specs: &'a mut [docgen::SpecFile], file: &str) -> &'a mut MapSpec {
+    &mut specs
+        .iter_mut()
+        .find(|s| s.path.ends_with(file))
+        .unwrap_or_else(|| panic!("no spec {file}"))
+        .spec
+}
+
+/// Two types of one page that name the same example must say the same
+/// about it, and two examples under one title on a page are an error, not
+/// a second section per type.
+#[test]
+fn an_example_repeated_per_type_is_refused() {
+    assert!(specs_with(|_| {}).is_ok());
+    // Same code, another title: the second would be dropped silently.
+    let err = specs_with(|s| {
+        let lru = spec_mut(s, "lru_hash.yaml");
+        let e = lru.examples.iter_mut().find(|e| e.user.is_some()).unwrap();
+        e.title = "Another title".into();
+    })
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("lru_hash.yaml:"), "{err}");
+    assert!(err.contains("shows the code of"), "{err}");
+    // Same title, other code: one section per type.
+    let err = specs_with(|s| {
+        let hash = spec_mut(s, "hash.yaml");
+        let title = hash
+            .examples
+            .iter()
+            .find(|e| e.user.is_some())
+            .unwrap()
+            .title
+            .clone();
+        let pc = spec_mut(s, "percpu_hash.yaml");
+        let e = pc.examples.iter_mut().find(|e| e.user.is_some()).unwrap();
+        e.title = title;
+    })
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("percpu_hash.yaml:"), "{err}");
+    assert!(err.contains("other code under the same title"), "{err}");
+}
