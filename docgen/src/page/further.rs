@@ -109,7 +109,8 @@ pub(crate) fn scenarios(docs: &[&SpecDoc], st: &mut Statements) -> Result<Option
             let names_version = |text: &str| match (&cd.marks.version, &cd.claim.meta.since) {
                 (None, _) => true,
                 (Some(_), Some(s)) if cd.claim.meta.until.is_none() => {
-                    text.contains(&format!("since {}", s.version()))
+                    let words: Vec<&str> = text.split_whitespace().collect();
+                    words.join(" ").contains(&format!("since {}", s.version()))
                 }
                 _ => false,
             };
