@@ -65,7 +65,6 @@ fn norm(s: &str) -> String {
 }
 
 #[test]
-#[ignore = "map_hash.rst is 36 KB: its scenario sentences, descriptions and examples are more than the page can hold (issue 13)"]
 fn map_hash_page_is_at_most_20_kb() {
     let pages = committed();
     let n = pages["map_hash.rst"].len();

@@ -17,10 +17,9 @@ fn types_prefix(docs: &[&SpecDoc], members: &[usize]) -> String {
     if members.len() == docs.len() {
         return String::new();
     }
-    let names: Vec<String> = members
-        .iter()
-        .map(|&t| format!("`{}`", docs[t].spec().map_type))
-        .collect();
+    // The short names of the tables' headings.
+    let short = super::tables::short_names(docs);
+    let names: Vec<String> = members.iter().map(|&t| format!("`{}`", short[t])).collect();
     format!("{}: ", super::join_and(&names))
 }
 
