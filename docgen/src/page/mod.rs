@@ -284,6 +284,10 @@ pub(crate) fn build(docs: &[&SpecDoc], model: &DocModel) -> Result<(Page, Layout
     for d in docs {
         for c in &d.claims {
             let m = &c.claim.meta;
+            // maps.rst names the commits of the system call's claims.
+            if m.scope == mapspec_spec::Scope::Syscall {
+                continue;
+            }
             let Some(mapspec_spec::VersionSource::Commit { commit, subject }) = &m.source else {
                 continue;
             };

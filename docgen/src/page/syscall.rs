@@ -7,7 +7,7 @@ use super::{claim, join_and, Layout, Place, Placed};
 use crate::model::DocModel;
 use crate::targets::Targets;
 use crate::{rst, DocError};
-use mapspec_spec::{ClaimKind, Scope};
+use mapspec_spec::{ClaimKind, Scope, VersionSource};
 
 /// The page the section is on.
 pub const PAGE: &str = "maps.rst";
@@ -58,7 +58,12 @@ pub(crate) fn section(model: &DocModel) -> Result<(String, Layout), DocError> {
     let checked = if kernels.is_empty() {
         String::new()
     } else {
-        format!(", on Linux {} unless marked otherwise", join_and(&kernels))
+        format!(
+            ", on Linux {} unless marked otherwise (a version \"seen on\" a \
+             kernel is bracketed by those checks, the others come from the \
+             kernel source)",
+            join_and(&kernels)
+        )
     };
     let mut body = rst::wrap(
         &format!(
@@ -79,6 +84,35 @@ pub(crate) fn section(model: &DocModel) -> Result<(String, Layout), DocError> {
             });
         }
         body.push_str(&rst::wrap(sentence, "- ", "  "));
+    }
+    // A version read from an upstream commit names the commit.
+    let mut commits = std::collections::BTreeSet::new();
+    for d in &model.specs {
+        for cd in &d.claims {
+            let m = &cd.claim.meta;
+            if m.scope != Scope::Syscall {
+                continue;
+            }
+            let Some(VersionSource::Commit { commit, subject }) = &m.source else {
+                continue;
+            };
+            let version = match (&m.since, &m.until) {
+                (Some(s), _) => s.version(),
+                (None, Some(u)) => *u,
+                (None, None) => continue,
+            };
+            commits.insert((version, commit.clone(), subject.clone()));
+        }
+    }
+    if !commits.is_empty() {
+        body.push('\n');
+        for (version, commit, subject) in commits {
+            body.push_str(&rst::wrap(
+                &format!("Linux {version}: commit {commit} (\"{subject}\")."),
+                "",
+                "",
+            ));
+        }
     }
     let targets = targets.into_vec();
     if !targets.is_empty() {
