@@ -453,6 +453,31 @@ mod tests {
         );
     }
 
+    /// Only a locked fetch, which the lock's sha256 verifies, ignores the
+    /// Release files' Valid-Until (so a snapshot mirror works);
+    /// `--update-lock` keeps apt's check. Needs debian-archive-keyring
+    /// (scripts/setup.sh installs it), as every fetch does.
+    #[test]
+    fn only_locked_fetches_ignore_valid_until() {
+        let d = tempfile::tempdir().unwrap();
+        let k = KernelSpec {
+            name: "x".into(),
+            suites: vec!["bookworm".into()],
+            package: "linux-image-x".into(),
+            image: "boot/vmlinuz-*".into(),
+        };
+        let mirror = MirrorOverride {
+            debian: Some("http://mirror.invalid/debian".into()),
+            security: None,
+        };
+        let off = "Acquire::Check-Valid-Until=false".to_string();
+        let locked = Apt::open(d.path(), &k, &mirror, Validity::Ignored).unwrap();
+        assert!(locked.options().contains(&off), "{:?}", locked.options());
+        drop(locked);
+        let update = Apt::open(d.path(), &k, &mirror, Validity::Checked).unwrap();
+        assert!(!update.options().contains(&off), "{:?}", update.options());
+    }
+
     #[test]
     fn cached_image_checks_the_hash() {
         let d = tempfile::tempdir().unwrap();
