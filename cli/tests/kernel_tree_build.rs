@@ -251,12 +251,40 @@ fn kernel_tree_pages_build_without_new_warnings_and_pass_checkpatch() {
             .join(n.replace(".rst", ".html"));
         assert!(html.is_file(), "{n} is not in the rendered tree");
     }
+    let shown = kernel_includes_rendered(&work, &after);
+    assert!(shown >= 1, "no kernel figure on the pages");
     assert!(
         findings.is_empty(),
         "checkpatch on the changed files:\n{findings:#?}"
     );
     assert!(problems.is_empty(), "the series:\n{problems:#?}");
     eprintln!("kernel-tree test: {:.1?} in all", started.elapsed());
+}
+
+/// The kernel figures the generated pages show are in the tree and in the
+/// rendered pages: a figure's file beside the pages and named in its page's
+/// HTML. Returns how many there were.
+fn kernel_includes_rendered(work: &Path, pages: &BTreeMap<String, String>) -> usize {
+    let words = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut n = 0;
+    for (name, t) in pages.iter().filter(|(_, t)| is_generated(t)) {
+        let html_file = work
+            .join("Documentation/output/bpf")
+            .join(name.replace(".rst", ".html"));
+        let html = words(&std::fs::read_to_string(html_file).unwrap());
+        for l in t.lines() {
+            if let Some(f) = l.strip_prefix(".. kernel-figure:: ") {
+                n += 1;
+                assert!(
+                    work.join("Documentation/bpf").join(f).is_file(),
+                    "{name}: figure {f} is not in the tree"
+                );
+                let stem = f.rsplit_once('.').map_or(f, |(s, _)| s);
+                assert!(html.contains(stem), "{name}: figure {f} is not rendered");
+            }
+        }
+    }
+    n
 }
 
 /// A warning cached from an uncoloured build matches the same warning of a

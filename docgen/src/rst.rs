@@ -317,6 +317,18 @@ pub fn list_table(header: &[String], rows: &[Vec<String>]) -> String {
     out
 }
 
+/// A figure of the kernel tree's Documentation/bpf, by the kernel's Sphinx
+/// extension (kfigure, which draws a `.dot` file with Graphviz). `file`
+/// and `alt` are one line (spec lint holds them to that); the caption is
+/// prose.
+pub fn kernel_figure(file: &str, alt: &str, caption: &str) -> String {
+    format!(
+        ".. kernel-figure:: {file}\n{}\n{}",
+        wrap(alt, "   :alt: ", "      "),
+        wrap(&prose(caption), "   ", "   ")
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -395,5 +407,13 @@ mod tests {
         // The long cell goes on over an indented line, not a new item.
         let next = t.lines().nth(9).unwrap_or("");
         assert!(next.starts_with("       word"), "{t}");
+    }
+
+    #[test]
+    fn kernel_figure_directive() {
+        assert_eq!(
+            kernel_figure("f.dot", "Steps of an update", "Each step of BPF_ANY."),
+            ".. kernel-figure:: f.dot\n   :alt: Steps of an update\n\n   Each step of ``BPF_ANY``.\n"
+        );
     }
 }

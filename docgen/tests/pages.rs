@@ -358,3 +358,34 @@ fn check_and_plan_report_changed_missing_and_stale_pages() {
     assert_eq!(plan.write, ["map_hash.rst", "maps.rst"]);
     assert_eq!(plan.remove, ["map_gone.rst"]);
 }
+
+/// A note's kernel figure is a directive right under the note's text on
+/// its page, with the spec's names as arguments.
+#[test]
+fn notes_show_the_kernel_trees_figure_in_place() {
+    let (specs, pages) = real();
+    let mut figures = 0;
+    for sf in &specs {
+        let page = &pages[&format!("{}.rst", sf.spec.page)];
+        for n in &sf.spec.notes {
+            let heading = format!("\n{}\n{}\n", n.title, "-".repeat(n.title.chars().count()));
+            let at = page.find(&heading).unwrap_or_else(|| panic!("{}", n.title));
+            // The note's section: up to the next heading's underline.
+            let section = &page[at + heading.len()..];
+            let end = section
+                .find("\n---")
+                .or_else(|| section.find("\n==="))
+                .unwrap_or(section.len());
+            let section = &section[..end];
+            if let Some(f) = &n.figure {
+                figures += 1;
+                let want = format!(".. kernel-figure:: {}\n   :alt: ", f.file);
+                assert!(section.contains(&want), "{}: {section}", sf.spec.page);
+                assert!(norm(section).contains(&norm(&docgen::rst::prose(&f.caption))));
+            }
+        }
+    }
+    // The hash page's LRU figure at least.
+    assert!(figures >= 1, "{figures} figures");
+    assert!(pages["map_hash.rst"].contains(".. kernel-figure:: map_lru_hash_update.dot\n"));
+}

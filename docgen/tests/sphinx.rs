@@ -90,7 +90,8 @@ fn install() -> PathBuf {
     bin
 }
 
-fn build(src: &Path) {
+/// The HTML output, in a temporary directory.
+fn build(src: &Path) -> tempfile::TempDir {
     let out = tempfile::tempdir().unwrap();
     let (ok, text) = run(Command::new(sphinx_build())
         .args(["-W", "--keep-going", "-q", "-E", "-b", "html", "-c"])
@@ -104,6 +105,7 @@ fn build(src: &Path) {
         "{text}"
     );
     assert!(out.path().join("map_hash.html").is_file());
+    out
 }
 
 #[test]
@@ -132,7 +134,34 @@ fn sphinx_builds_the_committed_documentation_without_warnings() {
         committed.join("maps.rst").is_file(),
         "Documentation/bpf is not generated yet: run `mapspec docs`"
     );
-    build(&committed);
+    let out = build(&committed);
+    // The kernel's figure stands in as a line naming it
+    // (docgen/sphinx/kernel_stand_ins.py); the kernel-tree test builds them.
+    let html = |n: &str| std::fs::read_to_string(out.path().join(n)).unwrap();
+    assert!(html("map_hash.html").contains("[figure map_lru_hash_update.dot of the kernel tree]"));
+}
+
+#[test]
+fn sphinx_stand_ins_refuse_what_the_kernels_directives_refuse() {
+    for (directive, error) in [
+        (
+            ".. kernel-figure:: x.dot\n   :alt: x\n   :colour: red\n\n   Caption.\n",
+            "unknown option",
+        ),
+        (".. kernel-figure::\n   :alt: x\n", "argument"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let page = format!("====\nMaps\n====\n\n{directive}");
+        std::fs::write(dir.path().join("maps.rst"), page).unwrap();
+        let out = tempfile::tempdir().unwrap();
+        let (ok, text) = run(Command::new(sphinx_build())
+            .args(["-W", "--keep-going", "-q", "-E", "-b", "html", "-c"])
+            .arg(root().join("docgen/sphinx"))
+            .arg(dir.path())
+            .arg(out.path()));
+        assert!(!ok, "{directive} built cleanly:\n{text}");
+        assert!(text.contains(error), "{text}");
+    }
 }
 
 #[test]

@@ -267,3 +267,22 @@ fn a_statement_states_only_claims_that_check_it() {
         "{d:?}"
     );
 }
+
+/// A note's figure names become directive arguments on a page: only
+/// plain relative paths and one-line names pass.
+#[test]
+fn a_figure_must_name_a_plain_relative_path() {
+    let lru = include_str!("../maps/lru_hash.yaml");
+    let at = Path::new("spec/maps/lru_hash.yaml");
+    assert!(load_str(at, lru).is_ok());
+    for bad in [
+        "../../etc/passwd",
+        "/etc/passwd",
+        "a/./b.dot",
+        "\"x.dot :alt: y\"",
+    ] {
+        let src = lru.replacen("file: map_lru_hash_update.dot", &format!("file: {bad}"), 1);
+        let d = load_str(at, &src).err().unwrap_or_default();
+        one_at(&d, &src, bad, "path `");
+    }
+}

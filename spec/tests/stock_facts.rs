@@ -28,6 +28,10 @@ fn page_prose(specs: &[MapSpec], page: &str) -> String {
         }
         for n in &s.notes {
             out.push_str(&format!("{}\n{}\n", n.title, n.text));
+            // A kernel figure the note shows in place.
+            if let Some(f) = &n.figure {
+                out.push_str(&format!("kernel-figure {}\n{}\n", f.file, f.caption));
+            }
         }
         for f in s.api.helpers.iter().chain(&s.api.kfuncs) {
             out.push_str(&format!("{}\n{}\n", f.prototype, f.text));
@@ -42,7 +46,7 @@ const STOCK: &[(&str, &[&str])] = &[
     (
         "map_hash",
         &[
-            "map_lru_hash_update.dot",
+            "kernel-figure map_lru_hash_update.dot",
             "target_free",
             "BPF_F_NO_COMMON_LRU` decides where the LRU lists live",
             "BPF_MAP_LOOKUP_AND_DELETE_BATCH",

@@ -246,7 +246,12 @@ pub(crate) fn build(docs: &[&SpecDoc], model: &DocModel) -> Result<(Page, Layout
                 }
                 seen.push((&n.title, &n.text));
                 let path = [key("notes"), Seg::Index(i)];
-                let body = st.render(d, &path, &n.statement(), "")?;
+                let mut body = st.render(d, &path, &n.statement(), "")?;
+                // The kernel tree's own figure, in place.
+                if let Some(f) = &n.figure {
+                    body.push('\n');
+                    body.push_str(&rst::kernel_figure(&f.file, &f.alt, &f.caption));
+                }
                 out.push(Part {
                     heading: rst::escape(&n.title),
                     body,

@@ -1,6 +1,7 @@
 //! The semantic checks of a whole spec that its schema cannot express:
 //! identity (file name, `map_type`, `type_value`), claim ids and versions,
-//! situations, statement references, and the passes of other modules
+//! situations, statement references, the kernel-tree names of notes'
+//! figures, and the passes of other modules
 //! (bounds, evidence, wording, provenance, text).
 
 use super::diag::{key, unknown_name, Ctx};
@@ -267,6 +268,17 @@ pub(super) fn validate(spec: &MapSpec, ctx: &mut Ctx) {
         .chain(crate::provenance::problems(spec))
     {
         ctx.at(&path, m);
+    }
+    // A note's figure names become directive arguments.
+    for (i, n) in spec.notes.iter().enumerate() {
+        let fig = n
+            .figure
+            .iter()
+            .flat_map(|f| f.problems())
+            .map(|p| ("figure", p));
+        for (what, (field, m)) in fig {
+            ctx.at(&[key("notes"), Seg::Index(i), key(what), key(field)], m);
+        }
     }
     for (path, m) in crate::text::control_characters(spec) {
         ctx.at(&path, m);

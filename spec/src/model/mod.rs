@@ -10,6 +10,7 @@ mod by_id;
 mod claims;
 mod data;
 mod example;
+mod include;
 mod prog_steps;
 mod runner;
 mod steps;
@@ -19,6 +20,7 @@ pub use by_id::*;
 pub use claims::*;
 pub use data::*;
 pub use example::*;
+pub use include::*;
 pub use prog_steps::*;
 pub use runner::*;
 pub use steps::*;
@@ -158,6 +160,10 @@ pub struct Note {
     pub unverified: Option<Unverified>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub states: Vec<String>,
+    /// A figure of the kernel tree's Documentation/bpf shown under the
+    /// text (`.. kernel-figure::`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub figure: Option<Figure>,
 }
 
 impl Note {
