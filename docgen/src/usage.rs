@@ -79,12 +79,10 @@ pub(crate) fn kernel_side(specs: &[&SpecDoc]) -> Vec<Func> {
                 "bpf_map_lookup_elem",
                 "void *bpf_map_lookup_elem(void *map, const void *key)",
                 &format!(
-                    "Returns a pointer to the value stored in the map, not a copy, or \
-                     ``NULL`` when the key is absent. The program reads and writes the \
-                     element in place through that pointer.{}",
+                    "Returns a pointer to the value in the map, not a copy, or ``NULL`` \
+                     when the key is absent.{}",
                     if generic.iter().any(|s| s.spec().percpu) {
-                        " For a per-CPU map the pointer is to the slot of the CPU the \
-                         program runs on."
+                        " In a per-CPU map, to the running CPU's slot."
                     } else {
                         ""
                     }
@@ -95,8 +93,8 @@ pub(crate) fn kernel_side(specs: &[&SpecDoc]) -> Vec<Func> {
             add(&mut v, f(
                 "bpf_map_update_elem",
                 "long bpf_map_update_elem(void *map, const void *key, const void *value, __u64 flags)",
-                "Copies ``value`` into the element for ``key``. ``flags`` takes the same \
-                 values as for the system call; the result is 0 or a negative errno.",
+                "Copies ``value`` into the element for ``key``, with the update flags of \
+                 the system call; returns 0 or a negative errno.",
             ));
         }
         if cmds.contains(&Command::Delete) {
@@ -105,7 +103,7 @@ pub(crate) fn kernel_side(specs: &[&SpecDoc]) -> Vec<Func> {
                 f(
                     "bpf_map_delete_elem",
                     "long bpf_map_delete_elem(void *map, const void *key)",
-                    "Removes the element for ``key``; the result is 0 or a negative errno.",
+                    "Removes the element for ``key``; returns 0 or a negative errno.",
                 ),
             );
         }
@@ -121,8 +119,8 @@ pub(crate) fn kernel_side(specs: &[&SpecDoc]) -> Vec<Func> {
             f(
                 "bpf_map_lookup_percpu_elem",
                 "void *bpf_map_lookup_percpu_elem(void *map, const void *key, __u32 cpu)",
-                "For per-CPU maps (a helper added in 5.19): returns a pointer to the value \
-             slot of the given CPU, or ``NULL``.",
+                "For per-CPU maps (since 5.19): returns a pointer to the given CPU's slot, \
+                 or ``NULL``.",
             ),
         );
     }
