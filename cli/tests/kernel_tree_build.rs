@@ -252,7 +252,10 @@ fn kernel_tree_pages_build_without_new_warnings_and_pass_checkpatch() {
         assert!(html.is_file(), "{n} is not in the rendered tree");
     }
     let shown = kernel_includes_rendered(&work, &after);
-    assert!(shown >= 1, "no kernel figure on the pages");
+    assert!(
+        shown >= 2,
+        "only {shown} kernel figures and DOC sections on the pages"
+    );
     assert!(
         findings.is_empty(),
         "checkpatch on the changed files:\n{findings:#?}"
@@ -261,8 +264,9 @@ fn kernel_tree_pages_build_without_new_warnings_and_pass_checkpatch() {
     eprintln!("kernel-tree test: {:.1?} in all", started.elapsed());
 }
 
-/// The kernel figures the generated pages show are in the tree and in the
-/// rendered pages: a figure's file beside the pages and named in its page's
+/// The kernel figures and DOC sections the generated pages show are in
+/// the tree and in the rendered pages: a figure's file beside the pages and
+/// named in its page's HTML, a DOC section's first words in its page's
 /// HTML. Returns how many there were.
 fn kernel_includes_rendered(work: &Path, pages: &BTreeMap<String, String>) -> usize {
     let words = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -272,7 +276,8 @@ fn kernel_includes_rendered(work: &Path, pages: &BTreeMap<String, String>) -> us
             .join("Documentation/output/bpf")
             .join(name.replace(".rst", ".html"));
         let html = words(&std::fs::read_to_string(html_file).unwrap());
-        for l in t.lines() {
+        let lines: Vec<&str> = t.lines().collect();
+        for (i, l) in lines.iter().enumerate() {
             if let Some(f) = l.strip_prefix(".. kernel-figure:: ") {
                 n += 1;
                 assert!(
@@ -281,6 +286,38 @@ fn kernel_includes_rendered(work: &Path, pages: &BTreeMap<String, String>) -> us
                 );
                 let stem = f.rsplit_once('.').map_or(f, |(s, _)| s);
                 assert!(html.contains(stem), "{name}: figure {f} is not rendered");
+            }
+            if let Some(src) = l.strip_prefix(".. kernel-doc:: ") {
+                n += 1;
+                let doc = lines
+                    .get(i + 1)
+                    .and_then(|l| l.trim().strip_prefix(":doc: "))
+                    .unwrap_or_else(|| panic!("{name}: kernel-doc {src} without :doc:"));
+                let source = std::fs::read_to_string(work.join(src))
+                    .unwrap_or_else(|e| panic!("{name}: {src}: {e}"));
+                // The section's first line of text: three plain words of it
+                // must be on the page.
+                let marker = format!("DOC: {doc}");
+                let mut after = source.lines().skip_while(|l| !l.contains(&marker)).skip(1);
+                let first = after
+                    .next()
+                    .unwrap_or_else(|| panic!("{name}: no `{marker}` in {src}"));
+                let plain: Vec<&str> = first
+                    .trim_start_matches([' ', '*'])
+                    .split_whitespace()
+                    .collect();
+                let three = plain
+                    .windows(3)
+                    .find(|w| {
+                        w.iter()
+                            .all(|x| x.chars().all(|c| c.is_ascii_alphanumeric()))
+                    })
+                    .map(|w| w.join(" "))
+                    .unwrap_or_else(|| panic!("{name}: no plain words in `{first}`"));
+                assert!(
+                    html.contains(&three),
+                    "{name}: the {doc} section of {src} (`{three}`) is not rendered"
+                );
             }
         }
     }

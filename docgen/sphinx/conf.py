@@ -8,8 +8,8 @@ import sys
 
 project = 'mapspec'
 
-# kernel_stand_ins.py, beside this file: the kernel's kernel-figure
-# directive, checked for form, rendered as a placeholder.
+# kernel_stand_ins.py, beside this file: the kernel's kernel-figure and
+# kernel-doc directives, checked for form, rendered as placeholders.
 # No __pycache__ is left in the source tree.
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))

@@ -1,15 +1,17 @@
-# Stand-ins for directives of the kernel's own Sphinx extensions:
-# ``kernel-figure`` (Documentation/sphinx/kfigure.py). The pages use it for
-# a file that only a kernel tree holds: a figure beside the pages in
-# Documentation/bpf. The file is not in this repository, so the stand-in
-# renders a placeholder that names it.
+# Stand-ins for two directives of the kernel's own Sphinx extensions:
+# ``kernel-figure`` (Documentation/sphinx/kfigure.py) and ``kernel-doc``
+# (Documentation/sphinx/kerneldoc.py). The pages use them for files that
+# only a kernel tree holds: a figure beside the pages in Documentation/bpf,
+# and the DOC comment of a kernel source file. Neither file is in this
+# repository, so these stand-ins render a placeholder that names it.
 #
-# What it does check is the form, as the real one would: one argument, and
-# only the options the kernel's directive knows (an unknown option is an
-# error, so a warning under -W). The real directive, with the real file,
-# runs in the kernel-tree test (cli/tests/kernel_tree_build.rs).
+# What they do check is the form, as the real ones would: one argument, and
+# only the options the kernel's directives know (an unknown option is an
+# error, so a warning under -W). The real directives, with the real files,
+# run in the kernel-tree test (cli/tests/kernel_tree_build.rs).
 
 from docutils import nodes
+from docutils.parsers.rst import Directive, directives
 from docutils.parsers.rst.directives.images import Figure
 
 
@@ -28,6 +30,30 @@ class KernelFigure(Figure):
         return result
 
 
+class KernelDoc(Directive):
+    """``.. kernel-doc:: SOURCE`` with kernel-doc's options; the section
+    becomes a line naming it."""
+
+    required_arguments = 1
+    optional_arguments = 0
+    has_content = False
+    option_spec = {
+        'doc': directives.unchanged_required,
+        'export': directives.unchanged,
+        'internal': directives.unchanged,
+        'identifiers': directives.unchanged,
+        'no-identifiers': directives.unchanged,
+        'functions': directives.unchanged,
+    }
+
+    def run(self):
+        what = self.arguments[0]
+        if 'doc' in self.options:
+            what = 'the "%s" DOC section of %s' % (self.options['doc'], what)
+        return [nodes.paragraph(text='[%s, from the kernel tree]' % what)]
+
+
 def setup(app):
     app.add_directive('kernel-figure', KernelFigure)
+    app.add_directive('kernel-doc', KernelDoc)
     return {'parallel_read_safe': True, 'parallel_write_safe': True}

@@ -329,6 +329,12 @@ pub fn kernel_figure(file: &str, alt: &str, caption: &str) -> String {
     )
 }
 
+/// A `DOC:` section of a kernel source file, by the kernel's kernel-doc
+/// extension; `source` is relative to the top of the tree.
+pub fn kernel_doc(source: &str, doc: &str) -> String {
+    format!(".. kernel-doc:: {source}\n   :doc: {doc}\n")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -410,7 +416,11 @@ mod tests {
     }
 
     #[test]
-    fn kernel_figure_directive() {
+    fn kernel_directives() {
+        assert_eq!(
+            kernel_doc("kernel/bpf/cpumap.c", "cpu map"),
+            ".. kernel-doc:: kernel/bpf/cpumap.c\n   :doc: cpu map\n"
+        );
         assert_eq!(
             kernel_figure("f.dot", "Steps of an update", "Each step of BPF_ANY."),
             ".. kernel-figure:: f.dot\n   :alt: Steps of an update\n\n   Each step of ``BPF_ANY``.\n"

@@ -359,12 +359,12 @@ fn check_and_plan_report_changed_missing_and_stale_pages() {
     assert_eq!(plan.remove, ["map_gone.rst"]);
 }
 
-/// A note's kernel figure is a directive right under the note's text on
-/// its page, with the spec's names as arguments.
+/// A note's kernel figure and kernel-doc section are directives right
+/// under the note's text on its page, with the spec's names as arguments.
 #[test]
-fn notes_show_the_kernel_trees_figure_in_place() {
+fn notes_show_the_kernel_trees_figure_and_doc_sections_in_place() {
     let (specs, pages) = real();
-    let mut figures = 0;
+    let (mut figures, mut docs) = (0, 0);
     for sf in &specs {
         let page = &pages[&format!("{}.rst", sf.spec.page)];
         for n in &sf.spec.notes {
@@ -383,9 +383,20 @@ fn notes_show_the_kernel_trees_figure_in_place() {
                 assert!(section.contains(&want), "{}: {section}", sf.spec.page);
                 assert!(norm(section).contains(&norm(&docgen::rst::prose(&f.caption))));
             }
+            if let Some(k) = &n.kernel_doc {
+                docs += 1;
+                let want = format!(".. kernel-doc:: {}\n   :doc: {}\n", k.source, k.doc);
+                assert!(section.contains(&want), "{}: {section}", sf.spec.page);
+            }
         }
     }
-    // The hash page's LRU figure at least.
-    assert!(figures >= 1, "{figures} figures");
+    // The hash page's LRU figure and the cpumap's DOC section at least.
+    assert!(
+        figures >= 1 && docs >= 1,
+        "{figures} figures, {docs} sections"
+    );
     assert!(pages["map_hash.rst"].contains(".. kernel-figure:: map_lru_hash_update.dot\n"));
+    assert!(
+        pages["map_cpumap.rst"].contains(".. kernel-doc:: kernel/bpf/cpumap.c\n   :doc: cpu map\n")
+    );
 }

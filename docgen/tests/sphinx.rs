@@ -135,10 +135,13 @@ fn sphinx_builds_the_committed_documentation_without_warnings() {
         "Documentation/bpf is not generated yet: run `mapspec docs`"
     );
     let out = build(&committed);
-    // The kernel's figure stands in as a line naming it
+    // The kernel's figure and DOC section stand in as lines naming them
     // (docgen/sphinx/kernel_stand_ins.py); the kernel-tree test builds them.
     let html = |n: &str| std::fs::read_to_string(out.path().join(n)).unwrap();
     assert!(html("map_hash.html").contains("[figure map_lru_hash_update.dot of the kernel tree]"));
+    // (Sphinx turns the quotes around the section's name into curly ones.)
+    assert!(html("map_cpumap.html")
+        .contains("cpu map\u{201d} DOC section of kernel/bpf/cpumap.c, from the kernel tree]"));
 }
 
 #[test]
@@ -149,6 +152,10 @@ fn sphinx_stand_ins_refuse_what_the_kernels_directives_refuse() {
             "unknown option",
         ),
         (".. kernel-figure::\n   :alt: x\n", "argument"),
+        (
+            ".. kernel-doc:: kernel/bpf/x.c\n   :doc: x\n   :section: y\n",
+            "unknown option",
+        ),
     ] {
         let dir = tempfile::tempdir().unwrap();
         let page = format!("====\nMaps\n====\n\n{directive}");

@@ -268,10 +268,10 @@ fn a_statement_states_only_claims_that_check_it() {
     );
 }
 
-/// A note's figure names become directive arguments on a page: only
-/// plain relative paths and one-line names pass.
+/// A note's figure and kernel-doc names become directive arguments on a
+/// page: only plain relative paths and one-line names pass.
 #[test]
-fn a_figure_must_name_a_plain_relative_path() {
+fn a_figure_or_kernel_doc_must_name_a_plain_relative_path() {
     let lru = include_str!("../maps/lru_hash.yaml");
     let at = Path::new("spec/maps/lru_hash.yaml");
     assert!(load_str(at, lru).is_ok());
@@ -285,4 +285,18 @@ fn a_figure_must_name_a_plain_relative_path() {
         let d = load_str(at, &src).err().unwrap_or_default();
         one_at(&d, &src, bad, "path `");
     }
+
+    let cpumap = include_str!("../maps/cpumap.yaml");
+    let at = Path::new("spec/maps/cpumap.yaml");
+    assert!(load_str(at, cpumap).is_ok());
+    let src = cpumap.replacen(
+        "source: kernel/bpf/cpumap.c",
+        "source: kernel/bpf/../../cpumap.c",
+        1,
+    );
+    let d = load_str(at, &src).err().unwrap_or_default();
+    one_at(&d, &src, "kernel/bpf/../../cpumap.c", "no `..`");
+    let src = cpumap.replacen("doc: cpu map", "doc: \"cpu map\\n   :export:\"", 1);
+    let d = load_str(at, &src).err().unwrap_or_default();
+    one_at(&d, &src, "\"cpu map\\n", "doc must be one line");
 }

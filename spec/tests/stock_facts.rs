@@ -28,9 +28,12 @@ fn page_prose(specs: &[MapSpec], page: &str) -> String {
         }
         for n in &s.notes {
             out.push_str(&format!("{}\n{}\n", n.title, n.text));
-            // A kernel figure the note shows in place.
+            // A kernel figure or DOC section the note shows in place.
             if let Some(f) = &n.figure {
                 out.push_str(&format!("kernel-figure {}\n{}\n", f.file, f.caption));
+            }
+            if let Some(k) = &n.kernel_doc {
+                out.push_str(&format!("kernel-doc {} {}\n", k.source, k.doc));
             }
         }
         for f in s.api.helpers.iter().chain(&s.api.kfuncs) {
@@ -90,7 +93,7 @@ const STOCK: &[(&str, &[&str])] = &[
     ),
     (
         "map_cpumap",
-        &["Receive Side Scaling", "Since 5.9 a slot can carry an XDP program", "\"cpu map\" DOC comment"],
+        &["Receive Side Scaling", "Since 5.9 a slot can carry an XDP program", "kernel-doc kernel/bpf/cpumap.c cpu map"],
     ),
     (
         "map_devmap",

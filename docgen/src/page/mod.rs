@@ -247,10 +247,14 @@ pub(crate) fn build(docs: &[&SpecDoc], model: &DocModel) -> Result<(Page, Layout
                 seen.push((&n.title, &n.text));
                 let path = [key("notes"), Seg::Index(i)];
                 let mut body = st.render(d, &path, &n.statement(), "")?;
-                // The kernel tree's own figure, in place.
+                // The kernel tree's own figure and DOC text, in place.
                 if let Some(f) = &n.figure {
                     body.push('\n');
                     body.push_str(&rst::kernel_figure(&f.file, &f.alt, &f.caption));
+                }
+                if let Some(k) = &n.kernel_doc {
+                    body.push('\n');
+                    body.push_str(&rst::kernel_doc(&k.source, &k.doc));
                 }
                 out.push(Part {
                     heading: rst::escape(&n.title),

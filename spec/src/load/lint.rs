@@ -1,7 +1,7 @@
 //! The semantic checks of a whole spec that its schema cannot express:
 //! identity (file name, `map_type`, `type_value`), claim ids and versions,
 //! situations, statement references, the kernel-tree names of notes'
-//! figures, and the passes of other modules
+//! figures and kernel-doc includes, and the passes of other modules
 //! (bounds, evidence, wording, provenance, text).
 
 use super::diag::{key, unknown_name, Ctx};
@@ -269,14 +269,19 @@ pub(super) fn validate(spec: &MapSpec, ctx: &mut Ctx) {
     {
         ctx.at(&path, m);
     }
-    // A note's figure names become directive arguments.
+    // A note's figure and kernel-doc names become directive arguments.
     for (i, n) in spec.notes.iter().enumerate() {
         let fig = n
             .figure
             .iter()
             .flat_map(|f| f.problems())
             .map(|p| ("figure", p));
-        for (what, (field, m)) in fig {
+        let doc = n
+            .kernel_doc
+            .iter()
+            .flat_map(|k| k.problems())
+            .map(|p| ("kernel_doc", p));
+        for (what, (field, m)) in fig.chain(doc) {
             ctx.at(&[key("notes"), Seg::Index(i), key(what), key(field)], m);
         }
     }

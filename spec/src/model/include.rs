@@ -1,7 +1,8 @@
 //! Files of a kernel tree that a page shows in place, with a note: a figure
-//! beside the pages in Documentation/bpf (rendered as `.. kernel-figure::`).
-//! Its name becomes a directive argument, so lint holds it to a plain
-//! relative path ([`Figure::problems`]).
+//! beside the pages in Documentation/bpf (rendered as `.. kernel-figure::`)
+//! and a DOC section of a kernel source file (`.. kernel-doc::`). Their
+//! names become directive arguments, so lint holds them to plain relative
+//! paths and one-line names ([`Figure::problems`], [`KernelDoc::problems`]).
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -18,6 +19,18 @@ pub struct Figure {
     pub alt: String,
     /// The caption: one line of plain prose (code words become literals).
     pub caption: String,
+}
+
+/// A `DOC:` section of a kernel source file, included under the note's
+/// text as the kernel's own words.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KernelDoc {
+    /// The source file, relative to the top of the kernel tree:
+    /// `kernel/bpf/cpumap.c`.
+    pub source: String,
+    /// The title of its `DOC:` comment: `cpu map`.
+    pub doc: String,
 }
 
 /// Why `p` cannot name a file inside a tree, if it cannot: it must be
@@ -78,6 +91,16 @@ impl Figure {
     }
 }
 
+impl KernelDoc {
+    /// Each problem with the field it is in.
+    pub fn problems(&self) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        out.extend(path_problem(&self.source).map(|m| ("source", m)));
+        out.extend(line_problem("doc", &self.doc).map(|m| ("doc", m)));
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,6 +130,11 @@ mod tests {
 
     #[test]
     fn names_are_one_line() {
+        let k = KernelDoc {
+            source: "kernel/bpf/cpumap.c".into(),
+            doc: "cpu map\n   :export:".into(),
+        };
+        assert_eq!(k.problems(), [("doc", "doc must be one line".to_string())]);
         let f = Figure {
             file: "x.dot".into(),
             alt: "x".into(),

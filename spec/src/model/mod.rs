@@ -164,6 +164,10 @@ pub struct Note {
     /// text (`.. kernel-figure::`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub figure: Option<Figure>,
+    /// A `DOC:` section of a kernel source file included under the text
+    /// (`.. kernel-doc::`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kernel_doc: Option<KernelDoc>,
 }
 
 impl Note {
