@@ -109,7 +109,8 @@ pub(crate) fn scenarios(docs: &[&SpecDoc], st: &mut Statements) -> Result<Option
                 (None, _) => true,
                 (Some(_), Some(s)) if cd.claim.meta.until.is_none() => {
                     let words: Vec<&str> = text.split_whitespace().collect();
-                    words.join(" ").contains(&format!("since {}", s.version()))
+                    let words = words.join(" ").to_lowercase();
+                    words.contains(&format!("since {}", s.version()))
                 }
                 _ => false,
             };

@@ -157,7 +157,20 @@ pub(crate) fn build(docs: &[&SpecDoc], model: &DocModel) -> Result<(Page, Layout
     };
     let many = docs.len() > 1;
     let types: Vec<String> = docs.iter().map(|d| d.spec().map_type.clone()).collect();
-    let title = rst::escape(&join_and(&types));
+    // A family page may name itself; every spec of it that does agrees.
+    let mut titles = docs.iter().filter_map(|d| d.spec().page_title.as_ref());
+    let title = match titles.next() {
+        Some(t) => {
+            if let Some(other) = titles.find(|o| *o != t) {
+                return Err(DocError::Inconsistent(format!(
+                    "page {}: page_title `{t}` in one spec and `{other}` in another",
+                    docs[0].spec().page
+                )));
+            }
+            rst::escape(t)
+        }
+        None => rst::escape(&join_and(&types)),
+    };
 
     let since = |d: &SpecDoc| {
         format!(
@@ -222,8 +235,7 @@ pub(crate) fn build(docs: &[&SpecDoc], model: &DocModel) -> Result<(Page, Layout
     }
     let userspace_intro = rst::wrap(
         "The libbpf wrappers of the ``bpf()`` map commands are described in \
-         :doc:`ebpf_maps`; the tables under Semantics give their outcome on \
-         this page's map types.",
+         :doc:`ebpf_maps`.",
         "",
         "",
     );

@@ -53,6 +53,11 @@ pub struct MapSpec {
     pub absent: Outcome,
     /// Documentation/bpf page (without `.rst`) this type renders into.
     pub page: String,
+    /// The page's title, when the list of its types is too long for one
+    /// (a family page: "BPF_MAP_TYPE_HASH and its PERCPU and LRU
+    /// variants"). Absent: the page is titled with its types.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page_title: Option<String>,
     /// One line: what the type is.
     pub summary: String,
     /// One line for the overview index: what the type is useful for.
