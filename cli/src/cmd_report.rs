@@ -3,6 +3,7 @@
 //! the files are written here, through safefs.
 
 use crate::exit;
+use crate::output::count;
 use anyhow::Context;
 use mapspec_report::Package;
 use mapspec_spec::results::RunReport;
@@ -46,8 +47,8 @@ pub fn load(specs: &Path, results: &[PathBuf], who: &str) -> anyhow::Result<Resu
                 eprintln!("{d}");
             }
             eprintln!(
-                "{} problem(s) in the specs; run `mapspec lint --specs {}`",
-                diagnostics.len(),
+                "{} in the specs; run `mapspec lint --specs {}`",
+                count(diagnostics.len() as u64, "problem", "problems"),
                 specs.display()
             );
             return Ok(Err(exit::FAILED));
@@ -147,11 +148,11 @@ pub fn main(a: Args) -> anyhow::Result<u8> {
             .try_for_each(|j| j.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
     })?;
     crate::output::outln!(
-        "{}: {} files ({} map types x {} kernels); open {}",
+        "{}: {} ({} x {}); open {}",
         a.out.display(),
-        site.len(),
-        specs.len(),
-        reports.len(),
+        count(site.len() as u64, "file", "files"),
+        count(specs.len() as u64, "map type", "map types"),
+        count(reports.len() as u64, "kernel", "kernels"),
         a.out.join("index.html").display()
     );
     Ok(exit::OK)

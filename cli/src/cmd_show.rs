@@ -238,7 +238,8 @@ fn human(m: &Matrix, t: &mapspec_report::TypeMatrix, cols: &[usize]) {
     );
     if rest > 0 {
         outln!(
-            "{rest} further claim(s) of {} and every cell's evidence: mapspec report",
+            "{} of {} and every cell's evidence: mapspec report",
+            crate::output::count(rest as u64, "further claim", "further claims"),
             escape(&t.spec.name)
         );
     }

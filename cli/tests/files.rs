@@ -169,7 +169,7 @@ fn specs_option_is_the_same_in_every_subcommand() {
     };
     let lint = line(&["lint"]);
     assert!(lint.contains("[default: spec]"), "{lint}");
-    for sub in [&["run"][..], &["docs"], &["matrix"]] {
+    for sub in [&["run"][..], &["docs"], &["matrix"], &["report"], &["show"]] {
         assert_eq!(line(sub), lint, "{sub:?}");
     }
 }

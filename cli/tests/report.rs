@@ -368,3 +368,53 @@ fn show_hash_on_5_10_gives_enotsupp_for_lookup_and_delete_and_all_kernels_side_b
     let bad = mapspec(&["show", "hash", "--kernel", "2.6"]);
     assert_eq!(bad.status.code(), Some(2));
 }
+
+/// Counts in what `report` says agree with their number: one spec and one
+/// kernel's results are "1 map type x 1 kernel", a spec with one problem
+/// is "1 problem".
+#[test]
+fn report_counts_are_singular_for_one() {
+    let d = tempfile::tempdir().unwrap();
+    let maps = d.path().join("spec/maps");
+    std::fs::create_dir_all(&maps).unwrap();
+    let hash = std::fs::read_to_string(root().join("spec/maps/hash.yaml")).unwrap();
+    std::fs::write(maps.join("hash.yaml"), &hash).unwrap();
+    let one = results()
+        .iter()
+        .filter(|p| p.is_dir())
+        .flat_map(|p| std::fs::read_dir(p).unwrap())
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "json"))
+        .expect("a committed results file");
+    let specs = d.path().join("spec");
+    let out = d.path().join("site");
+    let o = mapspec(&[
+        "report",
+        "--specs",
+        specs.to_str().unwrap(),
+        "--results",
+        one.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let said = ok(&o);
+    assert!(said.contains("(1 map type x 1 kernel)"), "{said}");
+    assert!(
+        !said.contains("map types") && !said.contains("kernels)"),
+        "{said}"
+    );
+
+    let broken = hash.replacen("expect: EEXIST", "expect: EEXISTS", 1);
+    assert_ne!(broken, hash);
+    std::fs::write(maps.join("hash.yaml"), broken).unwrap();
+    let o = mapspec(&[
+        "report",
+        "--specs",
+        specs.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("\n1 problem in the specs;"), "{err}");
+}
