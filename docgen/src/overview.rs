@@ -54,7 +54,7 @@ pub fn errno_meaning(e: Errno) -> Option<&'static str> {
         EEXIST => "``BPF_NOEXIST`` and the key is present; every index of an array is always present.",
         EINVAL => "An attribute, flag or size the map type does not accept.",
         ENOSPC => "No room: a full LPM trie, or a batch buffer too small for one bucket.",
-        EBUSY => "Busy: ``BPF_MAP_FREEZE`` while a writable mapping exists, a socket already in a reuseport array, a lock that could not be taken.",
+        EBUSY => "``BPF_MAP_FREEZE`` while a writable mapping exists, a socket already in a reuseport array, a lock that could not be taken.",
         EBADF => "A file descriptor in the attributes or the value is not open.",
         EACCES => "The verifier refuses an access that ``BPF_F_RDONLY_PROG`` or ``BPF_F_WRONLY_PROG`` forbids, or ``mmap()`` asks to write a map that programs may only read.",
         ENODEV => "A device the value names does not exist or cannot take part.",
@@ -65,7 +65,7 @@ pub fn errno_meaning(e: Errno) -> Option<&'static str> {
         EOVERFLOW => "A value out of range, such as a CPU map queue size above its limit.",
         ENOMEM => "The kernel could not allocate the memory.",
         ENOBUFS => "No buffer space for the operation.",
-        EOPNOTSUPP => "95, the standard \"operation not supported\". Not the same value as ``ENOTSUPP``.",
+        EOPNOTSUPP => "95, the standard \"operation not supported\"; not ``ENOTSUPP``.",
         ENOTSUPP => "524, the kernel's internal \"not supported\", which some map operations return to userspace unchanged: compare with 524, not with ``EOPNOTSUPP``. ``strerror()`` prints \"Unknown error 524\".",
         _ => return None,
     })
@@ -178,7 +178,6 @@ fn glossary(model: &DocModel) -> String {
         out.push_str(&rst::literal(e.name()));
         out.push('\n');
         out.push_str(&rst::wrap(m, "   ", "   "));
-        out.push('\n');
     }
     out
 }
