@@ -69,7 +69,7 @@ pub(crate) fn kernel_side(specs: &[&SpecDoc]) -> Vec<Func> {
     let generic: Vec<&SpecDoc> = specs
         .iter()
         .copied()
-        .filter(|s| !s.spec().api.has_own_helpers())
+        .filter(|s| !s.spec().api.has_own_helpers() && !s.spec().api.no_programs)
         .collect();
     if !generic.is_empty() {
         let cmds = working_commands(&generic);

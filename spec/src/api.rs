@@ -27,6 +27,10 @@ pub struct Api {
     /// (ring and perf buffer consumers).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub userspace: Vec<ApiFunc>,
+    /// No program can use a map of this type (the verifier refuses it),
+    /// so the page lists no helpers for it, not even the generic ones.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub no_programs: bool,
 }
 
 impl Api {
@@ -60,6 +64,13 @@ pub struct ApiFunc {
 /// Each problem comes with the YAML path of the function it is about.
 pub fn problems(api: &Api) -> Vec<(Vec<Seg>, String)> {
     let mut out = Vec::new();
+    if api.no_programs && api.has_own_helpers() {
+        out.push((
+            vec![Seg::Key("api".into()), Seg::Key("no_programs".into())],
+            "`no_programs` says no program can use the map, yet helpers or kfuncs are listed"
+                .into(),
+        ));
+    }
     for (list, funcs) in [
         ("helpers", &api.helpers),
         ("kfuncs", &api.kfuncs),
@@ -116,5 +127,18 @@ mod tests {
         assert_eq!(p[0].0[2], Seg::Index(1));
         assert!(p[1].1.contains("not a C identifier"));
         assert!(p[2].1.contains("`;`"));
+    }
+
+    #[test]
+    fn no_programs_with_helpers_is_a_problem() {
+        let mut api = Api {
+            no_programs: true,
+            ..Api::default()
+        };
+        assert!(problems(&api).is_empty());
+        api.helpers.push(func("bpf_a", "long bpf_a(void *map)"));
+        let p = problems(&api);
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(p[0].1.contains("no_programs"), "{p:?}");
     }
 }
