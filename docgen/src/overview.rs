@@ -22,6 +22,8 @@ pub struct Overview {
     pub targets: Vec<crate::markdown::Target>,
     /// libbpf's wrappers of the map commands, one code block.
     pub wrappers: String,
+    /// The element helpers of programs, one code block.
+    pub helpers: String,
 }
 
 /// What each update flag asks for: uapi intent, not measured behaviour.
@@ -204,6 +206,18 @@ fn wrappers(model: &DocModel) -> String {
     )
 }
 
+/// The element helpers, as `bpf_helper_defs.h` declares them.
+fn helpers() -> String {
+    let body: Vec<String> = crate::usage::element_helpers()
+        .iter()
+        .map(|f| format!("{};", f.prototype.trim()))
+        .collect();
+    format!(
+        ".. code-block:: c\n\n{}",
+        rst::indent(&body.join("\n"), "   ").trim_end()
+    )
+}
+
 /// "5.10.262" → "5.10": upstream documentation names series, not
 /// stable releases.
 fn series(name: &str) -> String {
@@ -258,6 +272,7 @@ pub(crate) fn build(model: &DocModel) -> Result<Overview, DocError> {
         index,
         targets: targets.into_vec(),
         wrappers: wrappers(model),
+        helpers: helpers(),
     })
 }
 

@@ -66,48 +66,6 @@ pub(crate) fn kernel_side(specs: &[&SpecDoc]) -> Vec<Func> {
             v.push(func);
         }
     };
-    let generic: Vec<&SpecDoc> = specs
-        .iter()
-        .copied()
-        .filter(|s| !s.spec().api.has_own_helpers() && !s.spec().api.no_programs)
-        .collect();
-    if !generic.is_empty() {
-        let cmds = working_commands(&generic);
-        add(
-            &mut v,
-            f(
-                "bpf_map_lookup_elem",
-                "void *bpf_map_lookup_elem(void *map, const void *key)",
-                &format!(
-                    "Returns a pointer to the value in the map, not a copy, or ``NULL`` \
-                     when the key is absent.{}",
-                    if generic.iter().any(|s| s.spec().percpu) {
-                        " In a per-CPU map, to the running CPU's slot."
-                    } else {
-                        ""
-                    }
-                ),
-            ),
-        );
-        if cmds.contains(&Command::Update) {
-            add(&mut v, f(
-                "bpf_map_update_elem",
-                "long bpf_map_update_elem(void *map, const void *key, const void *value, __u64 flags)",
-                "Copies ``value`` into the element for ``key``, with the update flags of \
-                 the system call; returns 0 or a negative errno.",
-            ));
-        }
-        if cmds.contains(&Command::Delete) {
-            add(
-                &mut v,
-                f(
-                    "bpf_map_delete_elem",
-                    "long bpf_map_delete_elem(void *map, const void *key)",
-                    "Removes the element for ``key``; returns 0 or a negative errno.",
-                ),
-            );
-        }
-    }
     for s in specs {
         for func in &s.helpers {
             add(&mut v, func.clone());
@@ -125,6 +83,66 @@ pub(crate) fn kernel_side(specs: &[&SpecDoc]) -> Vec<Func> {
         );
     }
     with_header(v, |func| func.header.unwrap_or(HELPERS_H))
+}
+
+/// The element helpers every type without helpers of its own uses, shown
+/// once, in the overview (`bpf_map_element_helpers`).
+pub(crate) fn element_helpers() -> Vec<Func> {
+    with_header(
+        vec![
+            f(
+                "bpf_map_lookup_elem",
+                "void *bpf_map_lookup_elem(void *map, const void *key)",
+                "",
+            ),
+            f(
+                "bpf_map_update_elem",
+                "long bpf_map_update_elem(void *map, const void *key, const void *value, __u64 flags)",
+                "",
+            ),
+            f(
+                "bpf_map_delete_elem",
+                "long bpf_map_delete_elem(void *map, const void *key)",
+                "",
+            ),
+        ],
+        |_| HELPERS_H,
+    )
+}
+
+/// The page's sentence naming the element helpers its programs call (the
+/// ones a command of its types does something for), or nothing when its
+/// types have helpers of their own or no programs.
+pub(crate) fn element_helpers_line(specs: &[&SpecDoc]) -> Option<String> {
+    let generic: Vec<&SpecDoc> = specs
+        .iter()
+        .copied()
+        .filter(|s| !s.spec().api.has_own_helpers() && !s.spec().api.no_programs)
+        .collect();
+    if generic.is_empty() {
+        return None;
+    }
+    let cmds = working_commands(&generic);
+    let mut names = vec!["``bpf_map_lookup_elem()``"];
+    if cmds.contains(&Command::Update) {
+        names.push("``bpf_map_update_elem()``");
+    }
+    if cmds.contains(&Command::Delete) {
+        names.push("``bpf_map_delete_elem()``");
+    }
+    let list = match names.as_slice() {
+        [one] => one.to_string(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+        [] => return None,
+    };
+    let percpu = if generic.iter().any(|s| s.spec().percpu) {
+        " In a per-CPU map the lookup points to the running CPU's slot."
+    } else {
+        ""
+    };
+    Some(format!(
+        "Programs use {list} (:ref:`bpf_map_element_helpers`).{percpu}"
+    ))
 }
 
 /// libbpf's `bpf_map_create()`, which the overview shows too.
@@ -154,6 +172,7 @@ pub(crate) fn catalogue(specs: &[&SpecDoc]) -> Vec<Func> {
             }
         }
     };
+    add(element_helpers());
     add(kernel_side(specs));
     add(userspace(specs));
     for s in specs {

@@ -57,9 +57,16 @@ fn fixture_page_marks_only_where_kernels_differ() {
     // Cells that agree on every kernel carry no mark, and no claim is
     // called verified: the page names its kernels once.
     assert!(!page.contains("Verified on"), "{page}");
-    assert_eq!(page.matches("were checked on Linux").count(), 1, "{page}");
+    assert_eq!(
+        page.matches("this page was checked on Linux").count(),
+        1,
+        "{page}"
+    );
     // A claim failed on 5.10, so only 6.12 counts as checked for the page.
-    assert!(page.contains("were checked on Linux 6.12,"), "{page}");
+    assert!(
+        page.contains("this page was checked on Linux 6.12 ("),
+        "{page}"
+    );
 }
 
 #[test]
@@ -225,9 +232,10 @@ fn pages_follow_the_kernel_rst_conventions() {
                 .filter(|h| h.1 == '-')
                 .map(|h| h.0.as_str())
                 .collect();
-            for s in ["Userspace", "Creating a map"] {
-                assert!(sections.contains(&s), "{name}: no section {s}");
-            }
+            assert!(
+                sections.contains(&"Creating a map"),
+                "{name}: no section Creating a map"
+            );
         }
     }
 }

@@ -213,3 +213,56 @@ pub fn problems(spec: &MapSpec) -> Vec<(Vec<Seg>, String)> {
     }
     out
 }
+
+/// Every statement (value layout, iteration, atomicity, key fact, note)
+/// that `states` a claim in place of the claim's own sentence, with its
+/// path: the page prints the statement's words and not the claim's.
+fn stating_statements(spec: &MapSpec) -> Vec<(Vec<Seg>, Statement)> {
+    let key = |s: &str| Seg::Key(s.to_string());
+    let mut all: Vec<(Vec<Seg>, Statement)> = crate::evidence::STATEMENTS
+        .iter()
+        .filter_map(|f| Some((vec![key(f)], crate::evidence::statement(spec, f)?.clone())))
+        .collect();
+    for (i, kf) in spec.key_facts.iter().enumerate() {
+        all.push((vec![key("key_facts"), Seg::Index(i)], kf.clone()));
+    }
+    for (i, n) in spec.notes.iter().enumerate() {
+        all.push((vec![key("notes"), Seg::Index(i)], n.statement()));
+    }
+    all.retain(|(_, s)| !s.states.is_empty());
+    all
+}
+
+/// A statement that says a claim's sentence (`states`) must name every
+/// errno the claim's own text names: the claim's words are tied to its
+/// check, and the statement stands in for them on the page, so an errno
+/// changed or dropped in the statement fails here.
+pub fn stated_problems(spec: &MapSpec) -> Vec<(Vec<Seg>, String)> {
+    let claims = claim_words(spec);
+    let mut out = Vec::new();
+    for (path, st) in stating_statements(spec) {
+        let named = errnos_in(&st.text);
+        for id in &st.states {
+            let Some(w) = claims.iter().find(|w| w.id == *id) else {
+                continue; // an unknown id is the evidence lint's finding
+            };
+            for errno in errnos_in(&today_part(&w.text)) {
+                if !named.contains(&errno) {
+                    let mut at = path.clone();
+                    at.push(Seg::Key("text".into()));
+                    out.push((
+                        at,
+                        format!(
+                            "the statement says claim `{id}` in its place, but does not name {}, \
+                             which the claim's text names: say it, or drop `{id}` from `states`",
+                            errno.name()
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    out.sort_by(|a, b| a.1.cmp(&b.1));
+    out.dedup();
+    out
+}

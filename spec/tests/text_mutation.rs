@@ -209,3 +209,65 @@ fn the_issues_example_is_caught() {
     )
     .is_empty());
 }
+
+/// The statements that say claims in place of the claims' own sentences
+/// (`states`): change an errno that a stated claim's text names to one it
+/// does not, and lint names the statement.
+#[test]
+fn an_errno_changed_in_a_statement_that_states_claims_is_caught() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("maps");
+    let specs = mapspec_spec::load_dir(&dir).unwrap();
+    let mut tried = 0;
+    for spec in &specs {
+        assert!(
+            wording::stated_problems(spec).is_empty(),
+            "{}: {:?}",
+            spec.name,
+            wording::stated_problems(spec)
+        );
+        let words = wording::claim_words(spec);
+        let texts = |s: &MapSpec| -> Vec<(usize, String, Vec<String>)> {
+            let mut v: Vec<_> = [&s.value_layout, &s.iteration, &s.atomicity]
+                .into_iter()
+                .chain(&s.key_facts)
+                .map(|st| (st.text.clone(), st.states.clone()))
+                .chain(s.notes.iter().map(|n| (n.text.clone(), n.states.clone())))
+                .enumerate()
+                .map(|(i, (t, st))| (i, t, st))
+                .collect();
+            v.retain(|(_, _, st)| !st.is_empty());
+            v
+        };
+        for (i, text, states) in texts(spec) {
+            let stated: Vec<Errno> = states
+                .iter()
+                .filter_map(|id| words.iter().find(|w| w.id == *id))
+                .flat_map(|w| wording::errnos_in(&wording::today_part(&w.text)))
+                .collect();
+            let Some(e) = stated.first() else { continue };
+            let other = Errno::ALL
+                .iter()
+                .find(|o| !stated.contains(o) && !text.contains(o.name()))
+                .unwrap();
+            let mut m = spec.clone();
+            let mutated = text.replace(e.name(), other.name());
+            let n_core = 3 + m.key_facts.len();
+            match i {
+                0 => m.value_layout.text = mutated,
+                1 => m.iteration.text = mutated,
+                2 => m.atomicity.text = mutated,
+                i if i < n_core => m.key_facts[i - 3].text = mutated,
+                i => m.notes[i - n_core].text = mutated,
+            }
+            tried += 1;
+            assert!(
+                !wording::stated_problems(&m).is_empty(),
+                "{}: statement {i} with {} -> {} passed lint",
+                spec.name,
+                e.name(),
+                other.name()
+            );
+        }
+    }
+    assert!(tried > 5, "only {tried} stating statements name an errno");
+}

@@ -29,7 +29,9 @@ pub(crate) struct Page {
     pub intro: String,
     pub key_facts: String,
     pub kernel_funcs: Vec<usage::Func>,
-    pub userspace_intro: String,
+    /// The element helpers the page's programs call, named in a sentence
+    /// (the overview shows them).
+    pub kernel_intro: String,
     pub user_funcs: Vec<usage::Func>,
     pub usage_notes: Vec<Part>,
     pub semantics: Vec<Part>,
@@ -224,6 +226,9 @@ pub(crate) fn build(docs: &[&SpecDoc], model: &DocModel) -> Result<(Page, Layout
             .collect()
     };
     let kernel_funcs = wrapped(usage::kernel_side(docs));
+    let kernel_intro = usage::element_helpers_line(docs)
+        .map(|l| rst::wrap(&l, "", ""))
+        .unwrap_or_default();
     // The libbpf wrappers of the commands are listed once, in the
     // overview; a page lists only the functions its types add.
     let own: Vec<usage::Func> = docs.iter().flat_map(|d| d.userspace.clone()).collect();
@@ -233,12 +238,6 @@ pub(crate) fn build(docs: &[&SpecDoc], model: &DocModel) -> Result<(Page, Layout
             user_funcs.push(f);
         }
     }
-    let userspace_intro = rst::wrap(
-        "The libbpf wrappers of the ``bpf()`` map commands are described in \
-         :doc:`ebpf_maps`.",
-        "",
-        "",
-    );
 
     let mut semantics: Vec<Part> = tables::tables(docs, &mut st.targets, &mut st.layout.claims)?
         .into_iter()
@@ -343,7 +342,7 @@ pub(crate) fn build(docs: &[&SpecDoc], model: &DocModel) -> Result<(Page, Layout
             intro,
             key_facts,
             kernel_funcs,
-            userspace_intro,
+            kernel_intro,
             user_funcs,
             usage_notes,
             semantics,
@@ -381,11 +380,12 @@ fn checked_sentence(docs: &[&SpecDoc], model: &DocModel) -> String {
          its tables and statements has been checked on a kernel."
             .to_string()
     } else {
+        // What the marks mean, and where the versions come from, is said
+        // once, in the overview.
         format!(
-            "The tables and the statements not marked otherwise on this page \
-             were checked on Linux {}, where versions marked \"seen on\" are \
-             bracketed by those checks and the others come from the kernel \
-             source; the mapspec compatibility report holds the evidence.",
+            "Unless marked otherwise, this page was checked on Linux {} \
+             (:ref:`version marks <bpf_map_version_marks>`); the mapspec \
+             compatibility report holds the evidence.",
             join_and(&kernels)
         )
     };

@@ -174,27 +174,55 @@ impl<'a> Table<'a> {
         if versions {
             header.push("Versions".into());
         }
-        let mut rows = Vec::new();
+        // Rows of one command or flag whose cells agree in every column
+        // are one row, its situations listed: each fact once.
+        let mut merged: Vec<(Vec<usize>, Vec<String>)> = Vec::new();
         for (i, &r) in idx.iter().enumerate() {
-            let mut row = self.rows[r].clone();
+            if let Some((members, labels)) = merged.last_mut() {
+                let p = members[0];
+                let pi = idx.iter().position(|&x| x == p).unwrap_or(i);
+                // A situation with attributes of its own ("key absent, a
+                // value holding ...") reads badly in a list: left alone.
+                let plain = |x: usize| !self.rows[x][1].contains(',');
+                let same = self.labels.len() == 2
+                    && plain(p)
+                    && plain(r)
+                    && self.rows[p][0] == self.rows[r][0]
+                    && row_marks[p] == row_marks[r]
+                    && groups.iter().all(|(_, col)| col[pi] == col[i]);
+                if same {
+                    members.push(r);
+                    labels[1] = format!("{}, {}", labels[1], self.rows[r][1]);
+                    continue;
+                }
+            }
+            merged.push((vec![r], self.rows[r].clone()));
+        }
+        let mut rows = Vec::new();
+        for (g, (members_r, labels)) in merged.iter().enumerate() {
+            let r = members_r[0];
+            let i = idx.iter().position(|&x| x == r).unwrap_or(0);
+            let mut row = labels.clone();
             // A repeated first label (the same command) is left blank.
-            if i > 0 && self.labels.len() > 1 && self.rows[idx[i - 1]][0] == row[0] {
+            if g > 0 && self.labels.len() > 1 && merged[g - 1].1[0] == row[0] {
                 row[0] = String::new();
             }
             for (members, col) in &groups {
                 // A type with no claim for this row: the cell says nothing.
                 row.push(col[i].clone().unwrap_or_default());
                 for &t in members {
-                    for (_, _, cd) in self.cells.get(&(r, t)).into_iter().flatten() {
-                        placed.push(Placed {
-                            claim: cd.claim.global_id.clone(),
-                            place: Place::Cell {
-                                table: self.title.into(),
-                                row: self.rows[r].clone(),
-                                column: heading(members),
-                                text: cell(r, t).unwrap_or_default(),
-                            },
-                        });
+                    for &mr in members_r {
+                        for (_, _, cd) in self.cells.get(&(mr, t)).into_iter().flatten() {
+                            placed.push(Placed {
+                                claim: cd.claim.global_id.clone(),
+                                place: Place::Cell {
+                                    table: self.title.into(),
+                                    row: labels.clone(),
+                                    column: heading(members),
+                                    text: cell(mr, t).unwrap_or_default(),
+                                },
+                            });
+                        }
                     }
                 }
             }
@@ -266,10 +294,7 @@ fn base_sentence(types: &[&SpecDoc]) -> String {
             .collect();
         format!("({})", per.join("; "))
     };
-    format!(
-        "``BPF_MAP_CREATE`` with the map's type and the base attributes {base}, \
-         changed as each row says:"
-    )
+    format!("Each row changes the base attributes {base}:")
 }
 
 /// The create, command and update-flag sections of a page: (title, body).

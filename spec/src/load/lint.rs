@@ -265,6 +265,7 @@ pub(super) fn validate(spec: &MapSpec, ctx: &mut Ctx) {
     for (path, m) in crate::evidence::problems(spec)
         .into_iter()
         .chain(crate::wording::problems(spec))
+        .chain(crate::wording::stated_problems(spec))
         .chain(crate::provenance::problems(spec))
     {
         ctx.at(&path, m);
