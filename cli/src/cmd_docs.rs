@@ -88,8 +88,8 @@ pub fn main(mut a: Args) -> anyhow::Result<u8> {
                 eprintln!("{d}");
             }
             eprintln!(
-                "{} problem(s) in the specs; run `mapspec lint --specs {}`",
-                diagnostics.len(),
+                "{} in the specs; run `mapspec lint --specs {}`",
+                crate::output::count(diagnostics.len() as u64, "problem", "problems"),
                 a.specs.display()
             );
             return Ok(exit::FAILED);
@@ -108,8 +108,8 @@ pub fn main(mut a: Args) -> anyhow::Result<u8> {
     let unknown = mapspec_docgen::unknown_claims(&specs, &reports);
     if !unknown.is_empty() {
         eprintln!(
-            "mapspec docs: note: {} result(s) name claims no spec has (e.g. {}); they are not shown. Rerun the checks to refresh the results.",
-            unknown.len(),
+            "mapspec docs: note: {} claims no spec has (e.g. {}); they are not shown. Rerun the checks to refresh the results.",
+            crate::output::count(unknown.len() as u64, "result names", "results name"),
             unknown[0]
         );
     }
@@ -145,9 +145,9 @@ fn check(a: &Args, pages: &Pages, full: bool) -> anyhow::Result<u8> {
         print!("{d}");
     }
     eprintln!(
-        "{}: {} page(s) out of date; run `{}` and commit the result",
+        "{}: {} out of date; run `{}` and commit the result",
         a.out.display(),
-        drift.len(),
+        crate::output::count(drift.len() as u64, "page", "pages"),
         command(a)
     );
     Ok(exit::FAILED)
@@ -175,10 +175,14 @@ fn write(a: &Args, pages: &Pages, full: bool) -> anyhow::Result<u8> {
         }
     } else if !plan.remove.is_empty() {
         eprintln!(
-            "mapspec docs: note: {} generated page(s) in {} are not rendered from {} ({}); \
+            "mapspec docs: note: {} in {} not rendered from {} ({}); \
              kept, since those specs may be a subset (pages are removed only with the full \
              spec set, `mapspec docs` without --specs)",
-            plan.remove.len(),
+            crate::output::count(
+                plan.remove.len() as u64,
+                "generated page is",
+                "generated pages are"
+            ),
             a.out.display(),
             a.specs.display(),
             plan.remove.join(", ")

@@ -159,7 +159,7 @@ fn kernel_tree_pages_build_without_new_warnings_and_pass_checkpatch() {
     }
     let r = mapspec(&["docs", "--kernel-tree", w]);
     assert!(
-        text(&r).contains("0 file(s) changed"),
+        text(&r).contains("0 files changed"),
         "a second run changes: {}",
         text(&r)
     );

@@ -104,7 +104,7 @@ fn kernel_tree_replaces_superseded_pages_and_keeps_toctrees_whole() {
         "{other}"
     );
     let r = mapspec(&["docs", "--kernel-tree", d.path().to_str().unwrap()]);
-    assert!(text(&r).contains("0 file(s) changed"), "{}", text(&r));
+    assert!(text(&r).contains("0 files changed"), "{}", text(&r));
 }
 
 #[test]

@@ -35,6 +35,9 @@ pub enum LoadError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{count} problem(s) in the specs", count = diagnostics.len())]
+    #[error(
+        "{count} in the specs",
+        count = if diagnostics.len() == 1 { "1 problem".to_string() } else { format!("{} problems", diagnostics.len()) }
+    )]
     Invalid { diagnostics: Vec<Diagnostic> },
 }

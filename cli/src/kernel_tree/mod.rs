@@ -303,10 +303,10 @@ pub fn main(
     let Some(out) = patches_out else {
         apply(&tree, &changes)?;
         println!(
-            "{}: {} pages, {} file(s) changed",
+            "{}: {} pages, {} changed",
             tree.bpf().display(),
             pages.len(),
-            changes.len()
+            crate::output::count(changes.len() as u64, "file", "files")
         );
         return Ok(crate::exit::OK);
     };
