@@ -196,19 +196,17 @@ fn wrappers(model: &DocModel) -> String {
         .into_iter()
         .filter(|f| f.header == Some("bpf/bpf.h") && !own.contains(f.name.as_str()))
         .collect();
-    let body: Vec<String> = funcs
-        .iter()
-        .map(|f| format!("{};", f.prototype.trim()))
-        .collect();
-    format!(
-        ".. code-block:: c\n\n{}",
-        rst::indent(&body.join("\n"), "   ").trim_end()
-    )
+    declarations(&funcs)
 }
 
 /// The element helpers, as `bpf_helper_defs.h` declares them.
 fn helpers() -> String {
-    let body: Vec<String> = crate::usage::element_helpers()
+    declarations(&crate::usage::element_helpers())
+}
+
+/// Prototypes as one C code block of declarations (a header excerpt).
+fn declarations(funcs: &[Func]) -> String {
+    let body: Vec<String> = funcs
         .iter()
         .map(|f| format!("{};", f.prototype.trim()))
         .collect();

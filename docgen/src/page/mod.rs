@@ -300,25 +300,8 @@ pub(crate) fn build(docs: &[&SpecDoc], model: &DocModel) -> Result<(Page, Layout
     }
     // A version read from an upstream commit names the commit here, so the
     // "from the kernel source" of a mark can be followed (issue 12, point 4).
-    let mut commits = std::collections::BTreeSet::new();
-    for d in docs {
-        for c in &d.claims {
-            let m = &c.claim.meta;
-            // maps.rst names the commits of the system call's claims.
-            if m.scope == mapspec_spec::Scope::Syscall {
-                continue;
-            }
-            let Some(mapspec_spec::VersionSource::Commit { commit, subject }) = &m.source else {
-                continue;
-            };
-            let version = match (&m.since, &m.until) {
-                (Some(s), _) => s.version(),
-                (None, Some(u)) => *u,
-                (None, None) => continue,
-            };
-            commits.insert((version, commit.clone(), subject.clone()));
-        }
-    }
+    // maps.rst names the commits of the system call's claims.
+    let commits = upstream_commits(docs.iter().copied(), mapspec_spec::Scope::Map);
     for (version, commit, subject) in commits {
         refs.push(rst::wrap(
             &format!("Linux {version}: commit {commit} (\"{subject}\")."),
@@ -390,4 +373,32 @@ fn checked_sentence(docs: &[&SpecDoc], model: &DocModel) -> String {
         )
     };
     rst::wrap(&text, "", "")
+}
+
+/// The upstream commits that the versions of `docs`' claims of `scope` were
+/// read from, each with that version: a page names them so that "from the
+/// kernel source" can be followed.
+pub(crate) fn upstream_commits<'a>(
+    docs: impl IntoIterator<Item = &'a SpecDoc<'a>>,
+    scope: mapspec_spec::Scope,
+) -> std::collections::BTreeSet<(mapspec_spec::KernelVersion, String, String)> {
+    let mut commits = std::collections::BTreeSet::new();
+    for d in docs {
+        for c in &d.claims {
+            let m = &c.claim.meta;
+            if m.scope != scope {
+                continue;
+            }
+            let Some(mapspec_spec::VersionSource::Commit { commit, subject }) = &m.source else {
+                continue;
+            };
+            let version = match (&m.since, &m.until) {
+                (Some(s), _) => s.version(),
+                (None, Some(u)) => *u,
+                (None, None) => continue,
+            };
+            commits.insert((version, commit.clone(), subject.clone()));
+        }
+    }
+    commits
 }

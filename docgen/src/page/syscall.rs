@@ -7,7 +7,7 @@ use super::{claim, join_and, Layout, Place, Placed};
 use crate::model::DocModel;
 use crate::targets::Targets;
 use crate::{rst, DocError};
-use mapspec_spec::{ClaimKind, Scope, VersionSource};
+use mapspec_spec::{ClaimKind, Scope};
 
 /// The page the section is on.
 pub const PAGE: &str = "maps.rst";
@@ -86,24 +86,7 @@ pub(crate) fn section(model: &DocModel) -> Result<(String, Layout), DocError> {
         body.push_str(&rst::wrap(sentence, "- ", "  "));
     }
     // A version read from an upstream commit names the commit.
-    let mut commits = std::collections::BTreeSet::new();
-    for d in &model.specs {
-        for cd in &d.claims {
-            let m = &cd.claim.meta;
-            if m.scope != Scope::Syscall {
-                continue;
-            }
-            let Some(VersionSource::Commit { commit, subject }) = &m.source else {
-                continue;
-            };
-            let version = match (&m.since, &m.until) {
-                (Some(s), _) => s.version(),
-                (None, Some(u)) => *u,
-                (None, None) => continue,
-            };
-            commits.insert((version, commit.clone(), subject.clone()));
-        }
-    }
+    let commits = super::upstream_commits(&model.specs, Scope::Syscall);
     if !commits.is_empty() {
         body.push('\n');
         for (version, commit, subject) in commits {
