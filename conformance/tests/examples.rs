@@ -6,7 +6,7 @@
 
 use mapspec_spec::prog::{example_region, split_example_ref, PROGRAMS};
 use mapspec_spec::{MapSpec, Step};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -190,33 +190,7 @@ fn every_userspace_example_source_creates_each_type_that_names_it() {
     ));
 }
 
-/// The top-level functions of a C file: name → body (from the line that
-/// names it to the `}` in column 0 that ends it).
-fn functions(file: &str) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    let mut current: Option<(String, String)> = None;
-    for l in file.lines() {
-        if let Some((_, body)) = current.as_mut() {
-            body.push_str(l);
-            body.push('\n');
-            if l == "}" {
-                let (name, body) = current.take().unwrap();
-                out.insert(name, body);
-            }
-            continue;
-        }
-        let starts = !l.starts_with([' ', '\t', '#', '/', '*', '}'])
-            && !l.starts_with("SEC(")
-            && !l.starts_with("extern ")
-            && !l.ends_with(';');
-        if let (true, Some(i)) = (starts, l.find('(')) {
-            if let Some(name) = l[..i].split_whitespace().last() {
-                current = Some((name.trim_start_matches('*').to_string(), String::new()));
-            }
-        }
-    }
-    out
-}
+use mapspec_spec::prog::c_functions as functions;
 
 /// The functions that the programs `run` call, directly or through other
 /// functions of `file`.

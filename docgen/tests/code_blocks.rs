@@ -209,34 +209,7 @@ fn inline_functions(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// The top-level functions of a C file: name → body (from the line that
-/// names it to the `}` in column 0 that ends it).
-fn functions(file: &str) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    let mut current: Option<(String, String)> = None;
-    for l in file.lines() {
-        if let Some((_, body)) = current.as_mut() {
-            body.push_str(l);
-            body.push('\n');
-            if l == "}" {
-                let (name, body) = current.take().unwrap();
-                out.insert(name, body);
-            }
-            continue;
-        }
-        let starts = !l.starts_with([' ', '\t', '#', '/', '*', '}'])
-            && !l.starts_with("SEC(")
-            && !l.starts_with("extern ")
-            && !l.ends_with(';');
-        if let (true, Some(i)) = (starts, l.find('(')) {
-            if let Some(name) = l[..i].split_whitespace().last() {
-                let name = name.trim_start_matches('*').to_string();
-                current = Some((name, String::new()));
-            }
-        }
-    }
-    out
-}
+use mapspec_spec::prog::c_functions as functions;
 
 /// Every function that the programs in `run` call, directly or through
 /// other functions of `file`.

@@ -100,3 +100,44 @@ mod tests {
         assert_eq!(split_example_ref("a/b.c"), ("a/b.c", None));
     }
 }
+
+/// The top-level functions of a C source in kernel style: name → body,
+/// from the line that names it to the `}` in column 0 that ends it. The
+/// suite's tests use it to find what a shown region calls and defines.
+pub fn c_functions(file: &str) -> std::collections::BTreeMap<String, String> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut current: Option<(String, String)> = None;
+    for l in file.lines() {
+        if let Some((_, body)) = current.as_mut() {
+            body.push_str(l);
+            body.push('\n');
+            if l == "}" {
+                if let Some((name, body)) = current.take() {
+                    out.insert(name, body);
+                }
+            }
+            continue;
+        }
+        let starts = !l.starts_with([' ', '\t', '#', '/', '*', '}'])
+            && !l.starts_with("SEC(")
+            && !l.starts_with("extern ")
+            && !l.ends_with(';');
+        if let (true, Some(i)) = (starts, l.find('(')) {
+            if let Some(name) = l[..i].split_whitespace().last() {
+                current = Some((name.trim_start_matches('*').to_string(), String::new()));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod c_function_tests {
+    #[test]
+    fn functions_are_found_with_their_bodies() {
+        let src = "#include <x.h>\nstatic int *f(int a)\n{\n\treturn 0;\n}\nint g(void);\nSEC(\"tc\")\nint h(void *c)\n{\n}\n";
+        let f = super::c_functions(src);
+        assert_eq!(f.keys().collect::<Vec<_>>(), ["f", "h"]);
+        assert_eq!(f["f"], "{\n\treturn 0;\n}\n");
+    }
+}

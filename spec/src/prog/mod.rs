@@ -8,6 +8,6 @@ mod lint;
 mod programs;
 
 pub use crate::model::{Example, ProgLoadOp, ProgRaceOp, ProgRunOp, ProgTornOp};
-pub use example::{example_region, split_example_ref, REGION_BEGIN, REGION_END};
+pub use example::{c_functions, example_region, split_example_ref, REGION_BEGIN, REGION_END};
 pub use lint::step_problems;
 pub use programs::PROGRAMS;
